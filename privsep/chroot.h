@@ -1,0 +1,25 @@
+/*
+ * chroot.h - the served root: its directory fd, chroot, and opening files.
+ */
+#ifndef CLOISTER_CHROOT_H
+#define CLOISTER_CHROOT_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+/* Open root as an O_PATH|O_DIRECTORY fd. Returns fd or -errno. */
+int root_open(const char *root);
+
+/* chroot into the directory of root_fd (needs CAP_SYS_CHROOT), then chdir("/"). 0 or -errno. */
+int root_chroot(int root_fd);
+
+/*
+ * Open relpath for reading under root_fd with openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS), O_NONBLOCK (a FIFO cannot block us), then fstat
+ * the fd: only regular files (-EISDIR for directories, -EPERM for anything
+ * else); with world_readable_only, only files readable by others (-EACCES).
+ * Returns the fd (O_CLOEXEC) with *ret_st filled, or -errno.
+ */
+int root_open_file(int root_fd, const char *relpath, bool world_readable_only, struct stat *ret_st);
+
+#endif

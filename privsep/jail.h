@@ -1,0 +1,34 @@
+/*
+ * jail.h - the ordered set-up that turns a fresh child into a jailed one.
+ */
+#ifndef CLOISTER_JAIL_H
+#define CLOISTER_JAIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct jail_ids {
+	bool switch_ids; /* true when the monitor can switch users (started as root) */
+	uid_t uid;       /* the jail user: never 0, never the monitor's uid */
+	gid_t gid;
+};
+
+/*
+ * Jail the calling process, in this order, before it reads any input:
+ *  1. close every fd but keep_fd and stderr (stdin/stdout become /dev/null
+ *     copies only if already open as such; they are closed otherwise);
+ *  2. rlimits: NPROC 0, NOFILE 8, CORE 0;
+ *  3. PR_SET_DUMPABLE 0;
+ *  4. with ids->switch_ids: drop the capability bounding set, then
+ *     setgroups(0) -> setresgid -> setresuid to the jail ids, then read
+ *     them back with getres[ug]id and getgroups;
+ *  5. clear every capability set (effective, permitted, inheritable,
+ *     ambient) and verify with capget that none remain;
+ *  6. PR_SET_NO_NEW_PRIVS, verified with PR_GET_NO_NEW_PRIVS;
+ *  7. load the child's seccomp allow-list (seccomp-child.c).
+ * Returns 0, or -errno of the first step that failed: the caller must
+ * then _exit without touching its input. Never tolerates EPERM.
+ */
+int jail_enter(int keep_fd, const struct jail_ids *ids);
+
+#endif

@@ -1,0 +1,18 @@
+# The pure modules: no I/O, linked by the daemon, the tests and the fuzzers.
+noinst_LIBRARIES += libcloister.a
+libcloister_a_SOURCES = \
+	src/tftp-packet.c src/tftp-packet.h \
+	src/path.c src/path.h \
+	src/util.c src/util.h \
+	src/transfer.c src/transfer.h \
+	privsep/msg.c privsep/msg.h
+
+sbin_PROGRAMS += tftpd
+tftpd_SOURCES = \
+	src/tftpd.c \
+	src/options.c src/options.h \
+	src/listen.c src/listen.h \
+	src/monitor.c src/monitor.h \
+	src/log.c src/log.h
+tftpd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+tftpd_LDADD = libprivsep.a libcloister.a $(SYSTEMD_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)

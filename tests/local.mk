@@ -1,0 +1,72 @@
+# Tests: Check unit tests and shell integration tests, all speaking TAP so
+# that every single test is counted.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	CK_TAP_LOG_FILE_NAME=-; export CK_TAP_LOG_FILE_NAME; \
+	CK_DEFAULT_TIMEOUT=60; export CK_DEFAULT_TIMEOUT; \
+	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir;
+
+if HAVE_CHECK
+check_PROGRAMS += tests/check-packet tests/check-path tests/check-msg \
+	tests/check-jail tests/check-transfer
+TESTS += tests/check-packet tests/check-path tests/check-msg \
+	tests/check-jail tests/check-transfer
+endif
+
+CHECK_CFLAGS_ALL = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_packet_SOURCES = tests/check-packet.c
+tests_check_packet_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_packet_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_path_SOURCES = tests/check-path.c
+tests_check_path_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_path_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_msg_SOURCES = tests/check-msg.c
+tests_check_msg_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_msg_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_transfer_SOURCES = tests/check-transfer.c
+tests_check_transfer_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_transfer_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_jail_SOURCES = tests/check-jail.c
+tests_check_jail_CFLAGS = $(CHECK_CFLAGS_ALL) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+tests_check_jail_LDADD = libprivsep.a libcloister.a $(CHECK_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)
+
+# The raw-packet client, for what real clients cannot express.
+check_PROGRAMS += tests/rawclient
+tests_rawclient_SOURCES = tests/rawclient.c
+tests_rawclient_LDADD = libcloister.a
+
+INTEGRATION_TESTS = \
+	tests/integration/cli.sh \
+	tests/integration/rrq-clients.sh \
+	tests/integration/refusals.sh \
+	tests/integration/privileges.sh \
+	tests/integration/child-death.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
+
+# libFuzzer harnesses (clang): ./configure --enable-fuzzing CC=clang
+if ENABLE_FUZZING
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined
+noinst_PROGRAMS += tests/fuzz/fuzz-packet tests/fuzz/fuzz-path tests/fuzz/fuzz-msg
+tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c
+tests_fuzz_fuzz_packet_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_packet_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_packet_LDADD = libcloister.a
+tests_fuzz_fuzz_path_SOURCES = tests/fuzz/fuzz-path.c
+tests_fuzz_fuzz_path_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_path_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_path_LDADD = libcloister.a
+tests_fuzz_fuzz_msg_SOURCES = tests/fuzz/fuzz-msg.c
+tests_fuzz_fuzz_msg_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_msg_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_msg_LDADD = libcloister.a
+endif
+EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-path.c tests/fuzz/fuzz-msg.c
