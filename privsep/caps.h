@@ -4,7 +4,9 @@
  * The monitor, started as root, keeps in its permitted set only:
  *   CAP_NET_BIND_SERVICE  bind transfer sockets to port 69 (< 1024);
  *   CAP_SETUID, CAP_SETGID switch each new child to the jail user;
- *   CAP_SETPCAP           let each new child empty its bounding set.
+ *   CAP_SETPCAP           let each new child empty its bounding set;
+ *   CAP_KILL              end a child (another uid) that misbehaves or
+ *                         outlives the grace period at shutdown.
  * None is effective except around the call that needs it.
  */
 #ifndef CLOISTER_CAPS_H
@@ -15,9 +17,9 @@
 #include <sys/types.h>
 
 /*
- * Become uid/gid (groups: just gid) keeping only the caps above in the
+ * Become uid/gid (groups: just gid) keeping only the five caps above in the
  * permitted set, effective set empty; securebits locked so that uid 0 and
- * execve grant nothing; the bounding set reduced to the same caps.
+ * execve grant nothing; the bounding set reduced to the same five caps.
  * Call as root, after chroot. Returns 0 or -errno.
  */
 int caps_drop_to_user(uid_t uid, gid_t gid);

@@ -10,7 +10,7 @@ libcloister_a_SOURCES = \
 sbin_PROGRAMS += tftpd
 tftpd_SOURCES = \
 	src/tftpd.c \
-	src/options.c src/options.h \
+	src/settings.c src/settings.h \
 	src/listen.c src/listen.h \
 	src/monitor.c src/monitor.h \
 	src/log.c src/log.h

@@ -11,10 +11,10 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir;
 
 if HAVE_CHECK
-check_PROGRAMS += tests/check-packet tests/check-path tests/check-msg \
+CHECK_TESTS = tests/check-packet tests/check-path tests/check-util tests/check-msg \
 	tests/check-jail tests/check-transfer
-TESTS += tests/check-packet tests/check-path tests/check-msg \
-	tests/check-jail tests/check-transfer
+check_PROGRAMS += $(CHECK_TESTS)
+TESTS += $(CHECK_TESTS)
 endif
 
 CHECK_CFLAGS_ALL = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -25,6 +25,10 @@ tests_check_packet_LDADD = libcloister.a $(CHECK_LIBS)
 tests_check_path_SOURCES = tests/check-path.c
 tests_check_path_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_path_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_util_SOURCES = tests/check-util.c
+tests_check_util_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_util_LDADD = libcloister.a $(CHECK_LIBS)
 
 tests_check_msg_SOURCES = tests/check-msg.c
 tests_check_msg_CFLAGS = $(CHECK_CFLAGS_ALL)
@@ -69,4 +73,5 @@ tests_fuzz_fuzz_msg_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_msg_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_msg_LDADD = libcloister.a
 endif
-EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-path.c tests/fuzz/fuzz-msg.c
+EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-path.c tests/fuzz/fuzz-msg.c \
+	tests/fuzz/corpus

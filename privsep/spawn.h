@@ -1,0 +1,61 @@
+/*
+ * spawn.h - the monitor's table of transfer children.
+ *
+ * Per-child state decides which message the monitor may accept from it
+ * (OpenSSH MON_PERMIT style): READY once while starting, RESULT once after
+ * a job, nothing else, ever. A child that sends anything out of turn is
+ * killed.
+ */
+#ifndef CLOISTER_SPAWN_H
+#define CLOISTER_SPAWN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jail.h"
+#include "msg.h"
+
+enum child_state {
+	CHILD_FREE = 0,     /* slot unused */
+	CHILD_STARTING = 1, /* forked, jailing itself; READY expected */
+	CHILD_IDLE = 2,     /* jailed and waiting for a job */
+	CHILD_BUSY = 3,     /* job sent; RESULT expected */
+	CHILD_DONE = 4,     /* RESULT received, or killed: waiting to be reaped */
+};
+
+struct child {
+	enum child_state state;
+	pid_t pid;
+	int sock;           /* monitor's end of the socketpair, -1 once closed */
+	bool ready;         /* READY received */
+	bool reported;      /* RESULT received */
+	bool job_before_ready; /* job queued while the child was still starting */
+};
+
+/*
+ * Fork a child that runs child_main (it never returns there). The monitor
+ * keeps the socketpair end in c->sock (non-blocking, close-on-exec).
+ * Returns 0 or -errno.
+ */
+int spawn_child(struct child *c, const struct jail_ids *ids);
+
+/*
+ * Receive one message from c and check it is legal in c's state. Returns
+ * 0 with *ret_msg filled (READY moves the child to IDLE, RESULT to DONE),
+ * -ECONNRESET when the child closed its end, -EPROTO for a message out of
+ * turn or malformed (the caller kills the child), or -errno.
+ */
+int spawn_receive(struct child *c, struct psep_msg *ret_msg);
+
+/* Send a job with its two fds to an IDLE or STARTING child; it becomes
+ * BUSY. The fds stay owned by the caller. 0 or -errno. */
+int spawn_send_job(struct child *c, const struct psep_job *job, const int fds[2]);
+
+/* SIGKILL the child (raising CAP_KILL when can_switch); it stays in the table until reaped. */
+void spawn_kill(struct child *c, bool need_kill_cap);
+
+/* Close the monitor's end; the slot is reused once the pid is reaped. */
+void spawn_close(struct child *c);
+
+#endif

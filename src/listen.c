@@ -1,0 +1,334 @@
+/*
+ * listen.c - listening sockets, packet info, and transfer sockets.
+ *
+ * Single-port mode: a transfer socket is bound to the same local address
+ * and port as the request arrived on (SO_REUSEADDR on both sockets) and
+ * connected to the client. The kernel then delivers that client's
+ * datagrams to the more specific, connected socket and everyone else's to
+ * the listener, and every reply leaves from port 69.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "listen.h"
+#include "log.h"
+
+static int set_int(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno : 0;
+}
+
+char *listen_addr_text(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, size, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, size, "%s:%u", host, ntohs(s4->sin_port));
+	} else {
+		snprintf(buf, size, "(family %d)", sa->sa_family);
+	}
+	return buf;
+}
+
+/* Check an inherited or new socket and prepare it for requests. */
+static int adopt(int fd, struct listener *ret)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int type, family, flags;
+	socklen_t olen = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) < 0 || type != SOCK_DGRAM)
+		return -ENOTSOCK;
+	olen = sizeof(family);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &olen) < 0 ||
+	    (family != AF_INET && family != AF_INET6))
+		return -EAFNOSUPPORT;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -errno;
+	/* Transfer sockets share the port: both sides need SO_REUSEADDR, and
+	 * it may be set after bind. */
+	if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0 || set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0)
+		return -errno;
+	/* IP_PKTINFO also covers IPv4 clients on a dual-stack IPv6 socket. */
+	if (family == AF_INET6 && set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0)
+		return -errno;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	ret->fd = fd;
+	ret->family = family;
+	ret->port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					    : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+static int open_standalone(const struct listen_addr *la, struct listener *ret)
+{
+	char text[64];
+	int fd = socket(la->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0 ||
+	    bind(fd, (const struct sockaddr *)&la->addr, la->len) < 0) {
+		r = -errno;
+		log_msg(LOG_ERR, "cannot listen on %s: %s",
+			listen_addr_text((const struct sockaddr *)&la->addr, text, sizeof(text)),
+			strerror(-r));
+		close(fd);
+		return r;
+	}
+	r = adopt(fd, ret);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
+static int from_systemd(int n, struct listener *ret, size_t max)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+
+		if ((size_t)i == max) {
+			log_msg(LOG_ERR, "systemd passed %d sockets; at most %zu are supported", n, max);
+			return -E2BIG;
+		}
+		if (adopt(fd, &ret[i]) < 0) {
+			log_msg(LOG_ERR, "fd %d from systemd is not a UDP socket (IPv4 or IPv6): "
+				"check ListenDatagram= in the socket unit", fd);
+			return -ENOTSOCK;
+		}
+	}
+	return n;
+}
+
+static bool fd0_is_socket(void)
+{
+	int type;
+	socklen_t len = sizeof(type);
+
+	return getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+}
+
+int listen_setup(const struct settings *s, struct listener *ret, size_t max,
+		 enum listen_mode *ret_mode)
+{
+	int n = sd_listen_fds(1);
+
+	if (n < 0) {
+		log_msg(LOG_ERR, "cannot read the sockets systemd passed: %s", strerror(-n));
+		return n;
+	}
+	if (n > 0) {
+		if (s->n_listen > 0)
+			log_msg(LOG_WARNING, "started by systemd: --listen is ignored");
+		*ret_mode = LISTEN_SYSTEMD;
+		return from_systemd(n, ret, max);
+	}
+	if (s->n_listen == 0) {
+		if (!fd0_is_socket()) {
+			log_msg(LOG_ERR, "no socket to serve: give --listen=ADDR[:PORT], "
+				"or start from systemd or inetd");
+			return -ENOTSOCK;
+		}
+		if (adopt(0, &ret[0]) < 0) {
+			log_msg(LOG_ERR, "fd 0 from inetd is not a UDP socket: use \"dgram udp wait\"");
+			return -ENOTSOCK;
+		}
+		*ret_mode = LISTEN_INETD;
+		return 1;
+	}
+	*ret_mode = LISTEN_STANDALONE;
+	for (size_t i = 0; i < s->n_listen && i < max; i++) {
+		int r = open_standalone(&s->listen[i], &ret[i]);
+
+		if (r < 0) {
+			while (i-- > 0)
+				close(ret[i].fd);
+			return r;
+		}
+	}
+	return (int)s->n_listen;
+}
+
+/* An IPv4 destination seen on an IPv6 socket becomes ::ffff:a.b.c.d. */
+static void local_from_v4(const struct listener *l, struct in_addr a, struct request_addr *r)
+{
+	if (l->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&r->local;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr = a;
+		s4->sin_port = htons(l->port);
+		r->local_len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->local;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr.s6_addr[10] = 0xff;
+		s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6->sin6_addr.s6_addr[12], &a, 4);
+		s6->sin6_port = htons(l->port);
+		r->local_len = sizeof(*s6);
+	}
+}
+
+static void parse_pktinfo(const struct listener *l, struct msghdr *mh, struct request_addr *r)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* A broadcast request is answered from the
+			 * interface's own address, not the broadcast one. */
+			if (pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST) ||
+			    IN_MULTICAST(ntohl(pi.ipi_addr.s_addr)))
+				pi.ipi_addr = pi.ipi_spec_dst;
+			local_from_v4(l, pi.ipi_addr, r);
+			r->ifindex = pi.ipi_ifindex;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->local;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			s6->sin6_family = AF_INET6;
+			s6->sin6_addr = pi.ipi6_addr;
+			s6->sin6_port = htons(l->port);
+			/* A link-local address means nothing without its link. */
+			if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+				s6->sin6_scope_id = pi.ipi6_ifindex;
+			r->local_len = sizeof(*s6);
+			r->ifindex = (int)pi.ipi6_ifindex;
+		}
+	}
+}
+
+ssize_t listen_recv(const struct listener *l, uint8_t *buf, size_t size,
+		    struct request_addr *ret_addr)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} control;
+	struct request_addr a;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh = {
+		.msg_name = &a.peer, .msg_namelen = sizeof(a.peer),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n;
+
+	memset(&a, 0, sizeof(a));
+	do
+		n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	/* A datagram larger than our buffer is not a request we can serve. */
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	a.peer_len = mh.msg_namelen;
+	parse_pktinfo(l, &mh, &a);
+	if (a.local_len == 0)
+		return -EADDRNOTAVAIL; /* no packet info: cannot answer correctly */
+	*ret_addr = a;
+	return n;
+}
+
+int listen_reply(const struct listener *l, const struct request_addr *a, const uint8_t *buf,
+		 size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_name = (void *)&a->peer, .msg_namelen = a->peer_len,
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf,
+	};
+	struct cmsghdr *c;
+
+	memset(&control, 0, sizeof(control));
+	c = (struct cmsghdr *)control.buf;
+	if (a->local.ss_family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = ((const struct sockaddr_in *)&a->local)->sin_addr };
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { .ipi6_addr = ((const struct sockaddr_in6 *)&a->local)->sin6_addr,
+					  .ipi6_ifindex = (unsigned)a->ifindex };
+
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+	if (sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int bind_local(int fd, const struct request_addr *a, bool need_bind_cap)
+{
+	int r = 0;
+
+	if (need_bind_cap && caps_raise(CAP_NET_BIND_SERVICE) < 0)
+		return -EPERM;
+	if (bind(fd, (const struct sockaddr *)&a->local, a->local_len) < 0)
+		r = -errno;
+	if (need_bind_cap && caps_lower(CAP_NET_BIND_SERVICE) < 0)
+		return -EPERM; /* never go on with a raised capability */
+	return r;
+}
+
+int listen_transfer_socket(const struct listener *l, const struct request_addr *a,
+			   bool need_bind_cap)
+{
+	int fd = socket(l->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (r == 0)
+		r = bind_local(fd, a, need_bind_cap);
+	if (r == 0 && connect(fd, (const struct sockaddr *)&a->peer, a->peer_len) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}

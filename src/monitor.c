@@ -1,0 +1,705 @@
+/*
+ * monitor.c - the privileged parent: requests in, jobs out, results logged.
+ *
+ * The monitor is the only process that can name a file. It parses nothing
+ * but the request itself (through the pure codec); every later datagram of
+ * a transfer goes to the jailed child that runs it. Children are forked
+ * ahead of need, so a request never waits for fork and sandbox set-up.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chroot.h"
+#include "log.h"
+#include "monitor.h"
+#include "path.h"
+#include "spawn.h"
+#include "tftp-packet.h"
+#include "util.h"
+
+#define TRANSFER_TIMEOUT_MS 1000 /* fixed retransmission interval */
+#define TRANSFER_DEADLINE_S 3600 /* no transfer runs longer */
+#define STARTUP_WAIT_MS 5000     /* for the first children to be jailed */
+#define JAIL_FAILURES_MAX 10     /* consecutive children that never got ready */
+#define ESCAPED_MAX (TFTP_FILENAME_MAX * 4 + 4)
+
+enum event_kind { EV_LISTENER = 1, EV_CHILD = 2, EV_SIGNAL = 3 };
+
+/* What the monitor itself knows of a transfer; the child's report is
+ * checked against it. */
+struct transfer {
+	uint32_t id;
+	enum tftp_opcode op;
+	enum tftp_mode mode;
+	struct request_addr addr;
+	char client[64];
+	char file[ESCAPED_MAX];
+};
+
+struct monitor {
+	const struct monitor_setup *setup;
+	const struct settings *s;
+	int epfd;
+	int sigfd;
+	size_t n_slots;
+	struct child *children;    /* n_slots */
+	struct transfer *transfers; /* n_slots, parallel to children */
+	uint32_t next_id;
+	unsigned jail_failures;
+	bool stopping;
+	bool killed_all;
+	uint64_t stop_deadline_us;
+	uint64_t last_activity_us;
+	uint8_t buf[TFTP_REQUEST_MAX + 1];
+};
+
+static uint64_t ev_data(enum event_kind kind, size_t index)
+{
+	return ((uint64_t)kind << 32) | (uint32_t)index;
+}
+
+static int watch(struct monitor *m, int fd, enum event_kind kind, size_t index)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ev_data(kind, index) };
+
+	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static const char *op_name(enum tftp_opcode op)
+{
+	return op == TFTP_OP_WRQ ? "WRQ" : "RRQ";
+}
+
+static const char *status_name(uint32_t status)
+{
+	static const char *const names[] = {
+		[PSEP_OK] = "ok", [PSEP_TIMEOUT] = "timeout", [PSEP_PEER_ERROR] = "peer-error",
+		[PSEP_PROBE] = "probe", [PSEP_IO_ERROR] = "io-error", [PSEP_NO_SPACE] = "no-space",
+		[PSEP_PROTOCOL] = "protocol", [PSEP_DEADLINE] = "deadline",
+		[PSEP_INTERNAL] = "internal",
+	};
+
+	return status <= PSEP_STATUS_MAX ? names[status] : "invalid";
+}
+
+/* ---- refusing requests ------------------------------------------------ */
+
+static void send_error(struct monitor *m, size_t li, const struct request_addr *a,
+		       enum tftp_error code, const char *text)
+{
+	uint8_t pkt[128];
+	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
+
+	if (n > 0)
+		(void)listen_reply(&m->setup->listeners[li], a, pkt, (size_t)n);
+}
+
+static void refuse(struct monitor *m, size_t li, const struct request_addr *a, const char *what,
+		   const char *file, enum tftp_error code, const char *text)
+{
+	char client[64];
+
+	listen_addr_text((const struct sockaddr *)&a->peer, client, sizeof(client));
+	log_msg(LOG_NOTICE, "refused %s client=%s file=\"%s\" error=%d reason=\"%s\"", what, client,
+		file, code, text);
+	send_error(m, li, a, code, text);
+}
+
+/* Map why a file could not be opened to what the client may know. */
+static enum tftp_error open_error(int r, const char **ret_text)
+{
+	switch (r) {
+	case -ENOENT:
+	case -ENOTDIR:
+		*ret_text = "File not found";
+		return TFTP_ERR_NOTFOUND;
+	case -EACCES:
+	case -EPERM:
+	case -EISDIR:
+	case -ELOOP:
+	case -EXDEV:
+		*ret_text = "Access violation";
+		return TFTP_ERR_ACCESS;
+	default:
+		*ret_text = "Cannot open file";
+		return TFTP_ERR_UNDEF;
+	}
+}
+
+static const char *parse_error_text(int r)
+{
+	switch (r) {
+	case -EPROTONOSUPPORT:
+		return "Unsupported mode";
+	case -ENAMETOOLONG:
+		return "File name too long";
+	case -E2BIG:
+		return "Too many options";
+	case -EOPNOTSUPP:
+		return "Illegal TFTP operation";
+	default:
+		return "Malformed request";
+	}
+}
+
+/* ---- children --------------------------------------------------------- */
+
+/* Stop watching a child's socket and close it. */
+static void close_child(struct monitor *m, struct child *c)
+{
+	if (c->sock >= 0)
+		epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	spawn_close(c);
+}
+
+static size_t count_state(const struct monitor *m, enum child_state state)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_slots; i++)
+		n += m->children[i].state == state;
+	return n;
+}
+
+static struct child *free_slot(struct monitor *m, size_t *ret_index)
+{
+	for (size_t i = 0; i < m->n_slots; i++) {
+		if (m->children[i].state == CHILD_FREE) {
+			*ret_index = i;
+			return &m->children[i];
+		}
+	}
+	return NULL;
+}
+
+static int start_child(struct monitor *m)
+{
+	size_t i;
+	struct child *c = free_slot(m, &i);
+	int r;
+
+	if (c == NULL)
+		return -EAGAIN;
+	r = spawn_child(c, &m->setup->jail);
+	if (r < 0) {
+		log_msg(LOG_ERR, "cannot fork a transfer child: %s", strerror(-r));
+		return r;
+	}
+	r = watch(m, c->sock, EV_CHILD, i);
+	if (r < 0) {
+		spawn_kill(c, m->setup->privileged);
+		close_child(m, c);
+		c->state = CHILD_DONE;
+	}
+	return r;
+}
+
+/* Keep the configured number of jailed children ready, within the limit. */
+static void refill_spares(struct monitor *m)
+{
+	size_t spare = count_state(m, CHILD_IDLE) + count_state(m, CHILD_STARTING);
+
+	if (m->stopping || m->jail_failures >= JAIL_FAILURES_MAX)
+		return;
+	while (spare < m->s->spares && start_child(m) == 0)
+		spare++;
+}
+
+static struct child *idle_child(struct monitor *m, size_t *ret_index)
+{
+	for (size_t i = 0; i < m->n_slots; i++) {
+		if (m->children[i].state == CHILD_IDLE) {
+			*ret_index = i;
+			return &m->children[i];
+		}
+	}
+	/* The pool ran dry: a child still starting takes the job as soon as
+	 * it is jailed (the message waits in its socket). */
+	for (size_t i = 0; i < m->n_slots; i++) {
+		if (m->children[i].state == CHILD_STARTING) {
+			*ret_index = i;
+			return &m->children[i];
+		}
+	}
+	if (start_child(m) < 0)
+		return NULL;
+	return idle_child(m, ret_index);
+}
+
+static void log_result(const struct transfer *t, const struct psep_result *r)
+{
+	char extra[PSEP_PEER_MSG_MAX + 64] = "";
+
+	if (r->status == PSEP_PEER_ERROR || r->status == PSEP_PROBE)
+		snprintf(extra, sizeof(extra), " peer_error=%u peer_message=\"%s\"", r->peer_error,
+			 r->peer_message); /* printable ASCII: checked by the decoder */
+	log_msg(r->status == PSEP_OK || r->status == PSEP_PROBE ? LOG_INFO : LOG_WARNING,
+		"transfer %u %s client=%s file=\"%s\" mode=%s result=%s bytes=%llu blocks=%llu "
+		"retransmits=%u usec=%llu%s",
+		t->id, op_name(t->op), t->client, t->file, tftp_pkt_mode_name(t->mode),
+		status_name(r->status), (unsigned long long)r->bytes, (unsigned long long)r->blocks,
+		r->retransmits, (unsigned long long)r->duration_usec, extra);
+}
+
+static void on_child_message(struct monitor *m, size_t i)
+{
+	struct child *c = &m->children[i];
+	struct psep_msg msg;
+	int r = spawn_receive(c, &msg);
+
+	if (r == -EAGAIN)
+		return;
+	if (r == -ECONNRESET) {
+		close_child(m, c); /* it exited; SIGCHLD tells how */
+		return;
+	}
+	if (r == 0 && msg.type == PSEP_MSG_RESULT && msg.result.transfer_id != m->transfers[i].id)
+		r = -EPROTO;
+	if (r < 0) {
+		log_msg(LOG_ERR, "transfer child %d broke the protocol: killed", (int)c->pid);
+		spawn_kill(c, m->setup->privileged);
+		close_child(m, c);
+		return;
+	}
+	if (msg.type == PSEP_MSG_READY) {
+		m->jail_failures = 0;
+		return;
+	}
+	log_result(&m->transfers[i], &msg.result);
+	m->last_activity_us = now_usec();
+	close_child(m, c);
+}
+
+/* A child ended. If it still owed a result, say how it died. */
+static void on_child_exit(struct monitor *m, struct child *c, int status)
+{
+	size_t i = (size_t)(c - m->children);
+	char how[48];
+
+	if (c->state == CHILD_BUSY && c->sock >= 0)
+		on_child_message(m, i); /* the result may be waiting in the socket */
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "killed signal=%d", WTERMSIG(status));
+	else
+		snprintf(how, sizeof(how), "exited status=%d", WEXITSTATUS(status));
+	if (c->state == CHILD_BUSY && !c->reported) {
+		const struct transfer *t = &m->transfers[i];
+
+		log_msg(LOG_ERR, "transfer %u %s client=%s file=\"%s\" mode=%s result=%s", t->id,
+			op_name(t->op), t->client, t->file, tftp_pkt_mode_name(t->mode),
+			WIFSIGNALED(status) ? how : "internal");
+	} else if (!c->ready && !m->stopping) {
+		m->jail_failures++;
+		log_msg(LOG_ERR, "transfer child %d %s before its jail was ready", (int)c->pid, how);
+	}
+	close_child(m, c);
+	*c = (struct child){ .state = CHILD_FREE, .sock = -1 };
+}
+
+static void reap_children(struct monitor *m)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < m->n_slots; i++) {
+			if (m->children[i].state != CHILD_FREE && m->children[i].pid == pid) {
+				on_child_exit(m, &m->children[i], status);
+				break;
+			}
+		}
+	}
+	m->last_activity_us = now_usec();
+	refill_spares(m);
+}
+
+/* ---- one request ------------------------------------------------------ */
+
+/* A client that resends its request while its transfer runs must not get
+ * a second transfer: the child answers the resent request itself. */
+static bool in_flight(const struct monitor *m, const struct request_addr *a)
+{
+	for (size_t i = 0; i < m->n_slots; i++) {
+		const struct child *c = &m->children[i];
+
+		if ((c->state == CHILD_BUSY || (c->state == CHILD_DONE && !c->reported)) &&
+		    m->transfers[i].addr.peer_len == a->peer_len &&
+		    memcmp(&m->transfers[i].addr.peer, &a->peer, a->peer_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void fill_job(const struct monitor *m, uint32_t id, const struct stat *st,
+		     struct psep_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->transfer_id = id;
+	job->opcode = TFTP_OP_RRQ;
+	job->mode = TFTP_MODE_OCTET;
+	job->blksize = TFTP_BLKSIZE_DEFAULT;
+	job->windowsize = 1;
+	job->timeout_ms = TRANSFER_TIMEOUT_MS;
+	job->rto_min_ms = TRANSFER_TIMEOUT_MS;
+	job->rto_max_ms = TRANSFER_TIMEOUT_MS;
+	job->retries = m->s->retries;
+	job->deadline_s = TRANSFER_DEADLINE_S;
+	job->file_size = (uint64_t)st->st_size;
+}
+
+/* Hand the opened file to a child with a fresh transfer socket. */
+static void start_transfer(struct monitor *m, size_t li, const struct request_addr *a,
+			   const struct tftp_request *req, const char *file, int fd,
+			   const struct stat *st)
+{
+	const struct monitor_setup *ms = m->setup;
+	struct psep_job job;
+	struct child *c;
+	size_t ci;
+	int sock, fds[2], r;
+
+	if (count_state(m, CHILD_BUSY) >= m->s->max_transfers ||
+	    (c = idle_child(m, &ci)) == NULL) {
+		refuse(m, li, a, op_name(req->opcode), file, TFTP_ERR_UNDEF,
+		       "Server busy, try again later");
+		return;
+	}
+	sock = listen_transfer_socket(&ms->listeners[li], a,
+				      ms->privileged && ms->listeners[li].port < 1024);
+	if (sock < 0) {
+		log_msg(LOG_ERR, "cannot make a transfer socket: %s", strerror(-sock));
+		refuse(m, li, a, op_name(req->opcode), file, TFTP_ERR_UNDEF, "Internal error");
+		return;
+	}
+	fill_job(m, ++m->next_id, st, &job);
+	fds[PSEP_FD_FILE] = fd;
+	fds[PSEP_FD_SOCKET] = sock;
+	r = spawn_send_job(c, &job, fds);
+	close(sock);
+	if (r < 0) {
+		log_msg(LOG_ERR, "cannot hand a job to child %d: %s", (int)c->pid, strerror(-r));
+		spawn_kill(c, ms->privileged);
+		return;
+	}
+	m->transfers[ci] = (struct transfer){ .id = job.transfer_id, .op = req->opcode,
+					      .mode = req->mode, .addr = *a };
+	listen_addr_text((const struct sockaddr *)&a->peer, m->transfers[ci].client,
+			 sizeof(m->transfers[ci].client));
+	snprintf(m->transfers[ci].file, sizeof(m->transfers[ci].file), "%s", file);
+	log_msg(LOG_DEBUG, "transfer %u start %s client=%s file=\"%s\" mode=%s child=%d",
+		job.transfer_id, op_name(req->opcode), m->transfers[ci].client, file,
+		tftp_pkt_mode_name(req->mode), (int)c->pid);
+	refill_spares(m);
+}
+
+static void on_request(struct monitor *m, size_t li, size_t len, const struct request_addr *a)
+{
+	struct tftp_request req;
+	char file[ESCAPED_MAX], path[TFTP_PATH_MAX];
+	const char *text;
+	struct stat st;
+	int op = tftp_pkt_opcode(m->buf, len), r, fd;
+
+	/* A DATA or ACK on the listening port belongs to no transfer we know
+	 * (RFC 1350: error 5 to that address only). An ERROR is never
+	 * answered, so two servers cannot bounce errors forever. */
+	if (op == TFTP_OP_DATA || op == TFTP_OP_ACK) {
+		send_error(m, li, a, TFTP_ERR_BADTID, "Unknown transfer ID");
+		return;
+	}
+	if (op < 0 || op == TFTP_OP_ERROR)
+		return;
+	r = tftp_pkt_parse_request(m->buf, len, &req);
+	if (r < 0) {
+		refuse(m, li, a, "request", "", TFTP_ERR_BADOP, parse_error_text(r));
+		return;
+	}
+	tftp_escape(req.filename, req.filename_len, file, sizeof(file));
+	if (in_flight(m, a)) {
+		log_msg(LOG_DEBUG, "duplicate request from a client with a transfer in flight: "
+			"dropped");
+		return;
+	}
+	if (req.opcode == TFTP_OP_WRQ) {
+		refuse(m, li, a, "WRQ", file, TFTP_ERR_ACCESS, "Uploads are disabled");
+		return;
+	}
+	if (req.mode != TFTP_MODE_OCTET) {
+		refuse(m, li, a, "RRQ", file, TFTP_ERR_BADOP, "Only octet mode is served");
+		return;
+	}
+	r = tftp_path_normalise(req.filename, req.filename_len, path, sizeof(path));
+	if (r < 0) {
+		refuse(m, li, a, "RRQ", file, TFTP_ERR_ACCESS, "Access violation");
+		return;
+	}
+	fd = root_open_file(m->setup->root_fd, path, m->setup->privileged, &st);
+	if (fd < 0) {
+		enum tftp_error code = open_error(fd, &text);
+
+		refuse(m, li, a, "RRQ", file, code, text);
+		return;
+	}
+	start_transfer(m, li, a, &req, file, fd, &st);
+	close(fd);
+}
+
+static void on_listener(struct monitor *m, size_t li)
+{
+	/* Bounded, so a flood on one socket cannot starve the rest. */
+	for (int n = 0; n < 64 && !m->stopping; n++) {
+		struct request_addr a;
+		ssize_t len = listen_recv(&m->setup->listeners[li], m->buf, sizeof(m->buf) - 1, &a);
+
+		if (len == -EAGAIN)
+			return;
+		if (len < 0)
+			continue; /* oversized or without packet info: dropped */
+		m->last_activity_us = now_usec();
+		on_request(m, li, (size_t)len, &a);
+	}
+}
+
+/* ---- signals and shutdown --------------------------------------------- */
+
+static void begin_stop(struct monitor *m, const char *why)
+{
+	if (m->stopping) {
+		log_msg(LOG_NOTICE, "%s again: ending transfers now", why);
+		m->stop_deadline_us = 0;
+		return;
+	}
+	m->stopping = true;
+	m->stop_deadline_us = now_usec() + (uint64_t)m->s->grace_s * 1000000;
+	for (size_t i = 0; i < m->setup->n_listeners; i++)
+		epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->setup->listeners[i].fd, NULL);
+	/* Idle children read end-of-stream and exit. */
+	for (size_t i = 0; i < m->n_slots; i++) {
+		struct child *c = &m->children[i];
+
+		if (c->state == CHILD_IDLE || c->state == CHILD_STARTING)
+			close_child(m, c);
+	}
+	log_msg(LOG_NOTICE, "%s: no new requests; %zu transfers may finish within %u s", why,
+		count_state(m, CHILD_BUSY), m->s->grace_s);
+}
+
+static void on_signal(struct monitor *m)
+{
+	struct signalfd_siginfo si;
+
+	while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap_children(m);
+			break;
+		case SIGTERM:
+			begin_stop(m, "SIGTERM");
+			break;
+		case SIGINT:
+			begin_stop(m, "SIGINT");
+			break;
+		case SIGHUP:
+			log_msg(LOG_NOTICE, "SIGHUP: there is no configuration file to reload");
+			break;
+		}
+	}
+}
+
+static size_t live_children(const struct monitor *m)
+{
+	return m->n_slots - count_state(m, CHILD_FREE);
+}
+
+/* Milliseconds until the next timer (grace end, inetd idle), -1 for none. */
+static int next_timeout_ms(const struct monitor *m)
+{
+	uint64_t now = now_usec(), at;
+
+	if (m->killed_all)
+		return -1; /* only SIGCHLD is left to wait for */
+	if (m->stopping)
+		at = m->stop_deadline_us;
+	else if (m->setup->mode == LISTEN_INETD)
+		at = m->last_activity_us + (uint64_t)m->s->idle_timeout_s * 1000000;
+	else
+		return -1;
+	return at <= now ? 0 : (int)((at - now + 999) / 1000);
+}
+
+static void on_timer(struct monitor *m)
+{
+	uint64_t now = now_usec();
+
+	if (m->stopping && now >= m->stop_deadline_us) {
+		if (!m->killed_all)
+			log_msg(LOG_NOTICE, "grace period over: ending %zu transfers",
+				count_state(m, CHILD_BUSY));
+		for (size_t i = 0; i < m->n_slots; i++)
+			if (m->children[i].state != CHILD_FREE)
+				spawn_kill(&m->children[i], m->setup->privileged);
+		m->killed_all = true;
+		return;
+	}
+	if (!m->stopping && m->setup->mode == LISTEN_INETD && count_state(m, CHILD_BUSY) == 0 &&
+	    now >= m->last_activity_us + (uint64_t)m->s->idle_timeout_s * 1000000) {
+		log_msg(LOG_INFO, "idle for %u s: exiting so that inetd takes the socket back",
+			m->s->idle_timeout_s);
+		begin_stop(m, "idle");
+	}
+}
+
+/* ---- set-up and loop -------------------------------------------------- */
+
+static int setup_signals(struct monitor *m)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m->sigfd < 0)
+		return -errno;
+	return watch(m, m->sigfd, EV_SIGNAL, 0);
+}
+
+static void dispatch(struct monitor *m, const struct epoll_event *ev)
+{
+	size_t index = (uint32_t)ev->data.u64;
+
+	switch ((enum event_kind)(ev->data.u64 >> 32)) {
+	case EV_LISTENER:
+		on_listener(m, index);
+		break;
+	case EV_CHILD:
+		if (m->children[index].sock >= 0)
+			on_child_message(m, index);
+		break;
+	case EV_SIGNAL:
+		on_signal(m);
+		break;
+	}
+}
+
+static int wait_events(struct monitor *m, int timeout_ms)
+{
+	struct epoll_event evs[32];
+	int n = epoll_wait(m->epfd, evs, 32, timeout_ms);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++)
+		dispatch(m, &evs[i]);
+	return n;
+}
+
+/* Wait until the first spares are jailed: a broken jail must stop the
+ * start, not the first client. */
+static int wait_for_pool(struct monitor *m)
+{
+	uint64_t until = now_usec() + STARTUP_WAIT_MS * 1000;
+
+	while (count_state(m, CHILD_IDLE) < m->s->spares) {
+		uint64_t now = now_usec();
+
+		if (m->jail_failures > 0 || now >= until || m->stopping)
+			return -ECHILD;
+		if (wait_events(m, (int)((until - now) / 1000) + 1) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void announce(const struct monitor *m)
+{
+	const struct monitor_setup *ms = m->setup;
+	char addrs[512] = "", one[64];
+	size_t used = 0;
+
+	for (size_t i = 0; i < ms->n_listeners; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		if (getsockname(ms->listeners[i].fd, (struct sockaddr *)&ss, &len) < 0)
+			continue;
+		listen_addr_text((struct sockaddr *)&ss, one, sizeof(one));
+		used += (size_t)snprintf(addrs + used, sizeof(addrs) - used, "%s%s", i ? " " : "",
+					 one);
+		if (used >= sizeof(addrs))
+			break;
+	}
+	log_msg(LOG_INFO, "ready: serving %s on %s (monitor uid %u, children uid %u, %u spares)",
+		ms->root_text, addrs, (unsigned)getuid(),
+		(unsigned)(ms->jail.switch_ids ? ms->jail.uid : getuid()), m->s->spares);
+}
+
+static int monitor_init(struct monitor *m, const struct monitor_setup *setup)
+{
+	memset(m, 0, sizeof(*m));
+	m->setup = setup;
+	m->s = setup->settings;
+	m->sigfd = -1;
+	m->n_slots = m->s->max_transfers + m->s->spares + 1;
+	m->children = calloc(m->n_slots, sizeof(*m->children));
+	m->transfers = calloc(m->n_slots, sizeof(*m->transfers));
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	m->last_activity_us = now_usec();
+	if (m->children == NULL || m->transfers == NULL || m->epfd < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_slots; i++)
+		m->children[i].sock = -1;
+	for (size_t i = 0; i < setup->n_listeners; i++)
+		if (watch(m, setup->listeners[i].fd, EV_LISTENER, i) < 0)
+			return -errno;
+	return setup_signals(m);
+}
+
+int monitor_run(const struct monitor_setup *setup)
+{
+	struct monitor *m = malloc(sizeof(*m));
+	int r;
+
+	if (m == NULL || monitor_init(m, setup) < 0) {
+		log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	refill_spares(m);
+	if (wait_for_pool(m) < 0) {
+		log_msg(LOG_ERR, "transfer children could not be jailed: refusing to serve");
+		for (size_t i = 0; i < m->n_slots; i++)
+			spawn_kill(&m->children[i], setup->privileged);
+		return EXIT_RUNTIME;
+	}
+	announce(m);
+	while (!m->stopping || live_children(m) > 0) {
+		int timeout = next_timeout_ms(m);
+
+		r = wait_events(m, timeout);
+		if (r < 0) {
+			log_msg(LOG_ERR, "event loop: %s", strerror(-r));
+			return EXIT_RUNTIME;
+		}
+		if (r == 0 && timeout >= 0)
+			on_timer(m);
+	}
+	log_msg(LOG_INFO, "stopped");
+	return EXIT_OK;
+}

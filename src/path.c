@@ -1,0 +1,150 @@
+/*
+ * path.c - a client's file name to a relative path under the served root,
+ * and escaping of client text for logs.
+ *
+ * Pure: the first of two independent guards. The kernel (openat2 with
+ * RESOLVE_IN_ROOT) is the second, so neither has to be perfect alone, but
+ * this one refuses rather than repairs anything doubtful.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "path.h"
+
+static bool is_sep(char c)
+{
+	/* Windows and WDS clients send "\boot\bcd"; dnsmasq maps '\' to '/'
+	 * too. Treating both as separators also makes "..\" a ".." component,
+	 * so it cannot slip past as a file name on the server. */
+	return c == '/' || c == '\\';
+}
+
+static bool is_control(unsigned char c)
+{
+	/* NUL is included: an embedded NUL would silently cut the name the
+	 * kernel sees short of the one we checked. */
+	return c < 0x20 || c == 0x7f;
+}
+
+/*
+ * Walk the components of name. With out == NULL only validate and measure.
+ * Returns the length of the normalised path (without NUL) or -EINVAL.
+ */
+static long walk(const char *name, size_t len, char *out)
+{
+	const char *p = name, *end = name + len;
+	size_t n = 0;
+
+	/* A leading '/' means the served root, as in tftp-hpa and OpenBSD
+	 * tftpd; PXE ROMs commonly ask for "/pxelinux.0". */
+	while (p < end && is_sep(*p))
+		p++;
+
+	while (p < end) {
+		const char *c = p;
+		size_t clen;
+
+		while (p < end && !is_sep(*p)) {
+			if (is_control((unsigned char)*p))
+				return -EINVAL;
+			p++;
+		}
+		clen = (size_t)(p - c);
+		/* "a//b" and "a/" are not names any client needs; refusing them
+		 * keeps one spelling per file for ACLs and logs. */
+		if (clen == 0)
+			return -EINVAL;
+		if (p < end)
+			p++;
+		if (p == end && is_sep(p[-1]))
+			return -EINVAL;
+		if (clen == 1 && c[0] == '.')
+			continue;
+		/* Only exactly ".." climbs: "...." and "..a" are ordinary names. */
+		if (clen == 2 && c[0] == '.' && c[1] == '.')
+			return -EINVAL;
+		if (out) {
+			if (n > 0)
+				out[n] = '/';
+			memcpy(out + n + (n > 0), c, clen);
+		}
+		n += (n > 0) + clen;
+	}
+	/* Empty, only slashes, or only "." names the root directory itself. */
+	if (n == 0)
+		return -EINVAL;
+	return (long)n;
+}
+
+int tftp_path_normalise(const char *name, size_t len, char *ret_path, size_t size)
+{
+	long n;
+
+	if (!name)
+		return -EINVAL;
+	n = walk(name, len, NULL);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n >= size || !ret_path)
+		return -ENAMETOOLONG;
+	/* Second pass writes: ret_path stays untouched on every error. */
+	walk(name, len, ret_path);
+	ret_path[n] = '\0';
+	return 0;
+}
+
+static bool keep_raw(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
+static size_t escaped_len(unsigned char c)
+{
+	return keep_raw(c) ? 1 : 4;
+}
+
+static size_t put_escaped(char *out, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (keep_raw(c)) {
+		out[0] = (char)c;
+		return 1;
+	}
+	/* '\' is escaped too, so that every '\' in a log line starts an
+	 * escape and a client cannot forge one (OpenBSD stravis VIS_CSTYLE). */
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 0xf];
+	return 4;
+}
+
+char *tftp_escape(const char *s, size_t len, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t total = 0, budget, pos = 0, i, dots;
+
+	if (!out || size == 0)
+		return out;
+	if (!s)
+		len = 0;
+	for (i = 0; i < len && total < size; i++)
+		total += escaped_len(p[i]);
+
+	/* Truncated output keeps room for "..." so the reader sees it was cut;
+	 * escapes are never split, so the text stays unambiguous. */
+	budget = total < size ? size - 1 : (size > 4 ? size - 4 : 0);
+	for (i = 0; i < len && pos + escaped_len(p[i]) <= budget; i++)
+		pos += put_escaped(out + pos, p[i]);
+	if (i < len)
+		for (dots = 0; dots < 3 && pos < size - 1; dots++)
+			out[pos++] = '.';
+	out[pos] = '\0';
+	return out;
+}

@@ -1,0 +1,49 @@
+/*
+ * settings.h - what the operator asked for on the command line.
+ */
+#ifndef CLOISTER_SETTINGS_H
+#define CLOISTER_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define SETTINGS_LISTEN_MAX 16
+
+/* Exit statuses (tftpd(8) EXIT STATUS). */
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1, /* could not start: root, port, user, ... */
+	EXIT_USAGE = 2,   /* bad command line */
+};
+
+struct listen_addr {
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+struct settings {
+	const char *root;
+	struct listen_addr listen[SETTINGS_LISTEN_MAX];
+	size_t n_listen;
+	const char *user;      /* NULL: "tftp", else "nobody" */
+	const char *jail_user; /* NULL: "tftp-jail", else uid 65533 */
+	unsigned retries;
+	unsigned spares;       /* jailed children kept ready */
+	unsigned max_transfers;
+	unsigned grace_s;      /* SIGTERM: how long transfers in flight may finish */
+	unsigned idle_timeout_s; /* inetd mode: exit after this long without work */
+	bool verbose;
+};
+
+/*
+ * Fill cfg from argv. Returns -1 to go on and start, or an exit status:
+ * EXIT_OK after --help/--version, EXIT_USAGE after printing one message.
+ */
+int settings_parse_args(int argc, char **argv, struct settings *cfg);
+
+/* Parse "ADDR[:PORT]", "[ADDR6]:PORT" or a bare IPv6 address; numeric
+ * only. 0, -EINVAL (address) or -ERANGE (port). */
+int settings_parse_listen(const char *spec, unsigned default_port, struct listen_addr *ret);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * util.c - small helpers shared by the daemon and the tests: bounded
+ * number parsing, the monotonic clock, fd closing.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/*
+ * Not strtoull(): it accepts leading spaces, a sign ("-1" becomes
+ * UINT64_MAX) and "0x" prefixes, all of which a client could use to slip a
+ * value past a range check (RFC 2348/2349/7440 values are plain decimal).
+ * Digits are tested as ASCII, independent of the locale.
+ */
+int parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	bool overflow = false;
+	const char *p;
+
+	if (!s || *s == '\0')
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		unsigned d;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		d = (unsigned)(*p - '0');
+		/* Keep scanning after an overflow so that "99...9x" is
+		 * reported as invalid, not as out of range. */
+		if (v > (UINT64_MAX - d) / 10)
+			overflow = true;
+		else
+			v = v * 10 + d;
+	}
+	if (overflow)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int parse_bounded(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	uint64_t v;
+	int r;
+
+	r = parse_u64(s, &v);
+	if (r < 0)
+		return r;
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	/* Monotonic: timeouts must not jump with the wall clock (NTP, admin).
+	 * It cannot fail with a valid clock id; if it did, every timer would
+	 * be wrong, so stop rather than run on garbage. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		abort();
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void closep(int *fd)
+{
+	int saved;
+
+	if (!fd || *fd < 0)
+		return;
+	saved = errno;
+	/* No retry on EINTR: Linux has already released the fd, and a retry
+	 * could close one just opened by another thread. */
+	(void)close(*fd);
+	*fd = -1;
+	errno = saved;
+}

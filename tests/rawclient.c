@@ -1,0 +1,750 @@
+/*
+ * rawclient.c - a raw-packet TFTP client for the integration tests.
+ *
+ * Real clients cannot send a malformed request, stop acknowledging in the
+ * middle of a transfer, repeat a request from the same port or show where a
+ * reply came from. This tool does exactly that and prints one line per
+ * datagram it receives, so that shell tests can match the lines.
+ *
+ * Replies are decoded with the daemon's own codec (tftp-packet.h), so the
+ * tests and the server agree on the wire format by construction; OACK is
+ * decoded here because the codec only builds it.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "tftp-packet.h"
+#include "util.h"
+
+/* Exit statuses. */
+enum {
+	RC_OK = 0,     /* done; for send/rrq/wrq whatever the server answered */
+	RC_FAIL = 1,   /* get/hold did not get what they need, or a local error */
+	RC_USAGE = 2,  /* bad command line */
+};
+
+#define PKT_MAX 65536          /* bigger than any UDP payload we can receive */
+#define GET_MAX_TRIES 5        /* silent timeouts in a row before get gives up */
+#define TIMEOUT_MS_DEFAULT 2000
+#define TIMEOUT_MS_MAX 600000
+#define COUNT_MAX 100
+
+struct client {
+	int fd;
+	int family;
+	bool verbose;
+	int timeout_ms;
+	unsigned count; /* copies of the request, sent back to back */
+	struct sockaddr_storage server;
+	socklen_t server_len;
+};
+
+static const char *prog = "rawclient";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [OPTION]... HOST PORT COMMAND [ARG]...\n"
+		"A raw TFTP client for tests: prints one line per received datagram.\n"
+		"\n"
+		"Options:\n"
+		"  -4, -6          use IPv4 / IPv6 only (default: what HOST resolves to first)\n"
+		"  -t TIMEOUT_MS   how long to wait for a reply (default %d)\n"
+		"  -n COUNT        send each request COUNT times back to back (default 1)\n"
+		"  -v              print \"FROM ADDR:PORT\" before each received datagram\n"
+		"  -h              this help\n"
+		"\n"
+		"Commands:\n"
+		"  send HEX...                  send one datagram per HEX argument (hex digits;\n"
+		"                               spaces and ':' are ignored; \"\" is an empty datagram),\n"
+		"                               then print every reply until TIMEOUT_MS of silence\n"
+		"  rrq FILE [MODE [OPT VAL]...] send a read request (MODE default octet);\n"
+		"                               print the first reply\n"
+		"  wrq FILE [MODE [OPT VAL]...] the same with a write request\n"
+		"  hold FILE SECONDS            read request, print the first reply (flushed); if it\n"
+		"                               is DATA 1, never acknowledge and keep the socket open\n"
+		"                               for SECONDS, printing whatever arrives meanwhile\n"
+		"  get FILE OUTFILE             lock-step octet download into OUTFILE, acknowledging\n"
+		"                               every block (block numbers roll over 65535 -> 0);\n"
+		"                               prints \"GOT bytes=N blocks=N\" on success\n"
+		"\n"
+		"Output lines:\n"
+		"  DATA block=N len=PAYLOAD_LEN    ACK block=N    ERROR code=N msg=TEXT\n"
+		"  OACK NAME=VALUE...              UNKNOWN opcode=N len=N\n"
+		"  MALFORMED opcode=N len=N        (known opcode that does not parse)\n"
+		"  SHORT len=N                     (datagram shorter than an opcode)\n"
+		"  TIMEOUT                         (nothing arrived in time)\n"
+		"Non-printable bytes in server strings are written as \\xHH.\n"
+		"\n"
+		"Exit status: 0 done (for send, rrq and wrq whatever the server answered);\n"
+		"1 get or hold failed, or a local error; 2 bad usage.\n",
+		prog, TIMEOUT_MS_DEFAULT);
+}
+
+static void escape_print(FILE *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			fputc(c, out);
+		else
+			fprintf(out, "\\x%02x", c);
+	}
+}
+
+static void format_addr(const struct sockaddr_storage *sa, char *out, size_t size)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(out, size, "%s:%u", host, port);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(out, size, "[%s]:%u", host, port);
+	} else {
+		snprintf(out, size, "family-%d", sa->ss_family);
+	}
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+/* OACK: name NUL value NUL ..., at least one pair (RFC 2347). */
+static bool print_oack(const uint8_t *buf, size_t len)
+{
+	const char *p = (const char *)buf + 2;
+	const char *end = (const char *)buf + len;
+
+	if (len < 2 || buf[len - 1] != '\0' || len == 2)
+		return false;
+	/* Check the shape first so that a malformed OACK prints one line. */
+	size_t fields = 0;
+	for (const char *q = p; q < end; q += strlen(q) + 1)
+		fields++;
+	if (fields % 2 != 0)
+		return false;
+
+	fputs("OACK", stdout);
+	while (p < end) {
+		size_t nlen = strlen(p);
+		const char *v = p + nlen + 1;
+		size_t vlen = strlen(v);
+		fputc(' ', stdout);
+		escape_print(stdout, p, nlen);
+		fputc('=', stdout);
+		escape_print(stdout, v, vlen);
+		p = v + vlen + 1;
+	}
+	fputc('\n', stdout);
+	return true;
+}
+
+/* One line (two with -v) for one received datagram. */
+static void print_packet(const struct client *c, const uint8_t *buf, size_t len,
+			 const struct sockaddr_storage *from)
+{
+	int op = tftp_pkt_opcode(buf, len);
+
+	if (c->verbose) {
+		char addr[INET6_ADDRSTRLEN + 16];
+		format_addr(from, addr, sizeof(addr));
+		printf("FROM %s\n", addr);
+	}
+	if (op < 0) {
+		printf("SHORT len=%zu\n", len);
+		return;
+	}
+	switch (op) {
+	case TFTP_OP_DATA: {
+		uint16_t block;
+		const uint8_t *payload;
+		size_t plen;
+		if (tftp_pkt_parse_data(buf, len, &block, &payload, &plen) == 0) {
+			printf("DATA block=%u len=%zu\n", block, plen);
+			return;
+		}
+		break;
+	}
+	case TFTP_OP_ACK: {
+		uint16_t block;
+		if (tftp_pkt_parse_ack(buf, len, &block) == 0) {
+			printf("ACK block=%u\n", block);
+			return;
+		}
+		break;
+	}
+	case TFTP_OP_ERROR: {
+		uint16_t code;
+		char msg[1024];
+		if (tftp_pkt_parse_error(buf, len, &code, msg, sizeof(msg)) == 0) {
+			printf("ERROR code=%u msg=%s\n", code, msg);
+			return;
+		}
+		break;
+	}
+	case TFTP_OP_OACK:
+		if (print_oack(buf, len))
+			return;
+		break;
+	default:
+		printf("UNKNOWN opcode=%d len=%zu\n", op, len);
+		return;
+	}
+	printf("MALFORMED opcode=%d len=%zu\n", op, len);
+}
+
+/*
+ * Wait up to timeout_ms for one datagram. Returns its length (>= 0),
+ * -ETIMEDOUT, or -errno.
+ */
+static ssize_t receive(const struct client *c, int timeout_ms, uint8_t *buf, size_t size,
+		       struct sockaddr_storage *ret_from)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	uint64_t deadline = now_usec() + (uint64_t)timeout_ms * 1000;
+
+	for (;;) {
+		uint64_t now = now_usec();
+		int left = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
+		int r = poll(&pfd, 1, left);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -ETIMEDOUT;
+
+		socklen_t flen = sizeof(*ret_from);
+		ssize_t n = recvfrom(c->fd, buf, size, 0, (struct sockaddr *)ret_from, &flen);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		/* A stray ICMP error on an unconnected socket: keep waiting. */
+		if (errno == ECONNREFUSED)
+			continue;
+		return -errno;
+	}
+}
+
+static int send_to(const struct client *c, const uint8_t *buf, size_t len,
+		   const struct sockaddr_storage *to, socklen_t tolen)
+{
+	if (sendto(c->fd, buf, len, 0, (const struct sockaddr *)to, tolen) < 0) {
+		int e = errno;
+		fprintf(stderr, "%s: sendto: %s\n", prog, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static int send_server(const struct client *c, const uint8_t *buf, size_t len)
+{
+	return send_to(c, buf, len, &c->server, c->server_len);
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Hex digits to bytes, ignoring spaces and ':'. Returns length or -EINVAL. */
+static ssize_t parse_hex(const char *s, uint8_t *out, size_t size)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' || *s == ':' || *s == '\t' || *s == '\n')
+			continue;
+		int v = hexval(*s);
+		if (v < 0)
+			return -EINVAL;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n >= size)
+			return -E2BIG;
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0)
+		return -EINVAL; /* odd number of digits */
+	return (ssize_t)n;
+}
+
+/* Append a string with its NUL; returns the new length or -E2BIG. */
+static ssize_t put_string(uint8_t *buf, size_t size, size_t len, const char *s)
+{
+	size_t slen = strlen(s) + 1;
+
+	if (slen > size - len)
+		return -E2BIG;
+	memcpy(buf + len, s, slen);
+	return (ssize_t)(len + slen);
+}
+
+/* opcode, file, mode, then option name/value pairs. */
+static ssize_t build_request(uint8_t *buf, size_t size, enum tftp_opcode op, const char *file,
+			     const char *mode, char **opts, int n_opts)
+{
+	ssize_t len;
+
+	if (size < 2)
+		return -E2BIG;
+	buf[0] = 0;
+	buf[1] = (uint8_t)op;
+	len = put_string(buf, size, 2, file);
+	if (len >= 0)
+		len = put_string(buf, size, (size_t)len, mode);
+	for (int i = 0; i < n_opts && len >= 0; i++)
+		len = put_string(buf, size, (size_t)len, opts[i]);
+	return len;
+}
+
+static int send_request(const struct client *c, const uint8_t *req, size_t len)
+{
+	for (unsigned i = 0; i < c->count; i++) {
+		int r = send_server(c, req, len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int report_recv_error(ssize_t r)
+{
+	fprintf(stderr, "%s: recvfrom: %s\n", prog, strerror((int)-r));
+	return RC_FAIL;
+}
+
+static int cmd_send(struct client *c, int argc, char **argv)
+{
+	static uint8_t buf[PKT_MAX];
+	struct sockaddr_storage from;
+	bool got = false;
+
+	if (argc < 1) {
+		fprintf(stderr, "%s: send: at least one HEX datagram expected\n", prog);
+		return RC_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		ssize_t len = parse_hex(argv[i], buf, sizeof(buf));
+		if (len < 0) {
+			fprintf(stderr, "%s: send: bad hex datagram \"%s\"\n", prog, argv[i]);
+			return RC_USAGE;
+		}
+		if (send_server(c, buf, (size_t)len) < 0)
+			return RC_FAIL;
+	}
+	for (;;) {
+		ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+		if (n == -ETIMEDOUT)
+			break;
+		if (n < 0)
+			return report_recv_error(n);
+		print_packet(c, buf, (size_t)n, &from);
+		got = true;
+	}
+	if (!got)
+		puts("TIMEOUT");
+	return RC_OK;
+}
+
+static int cmd_request(struct client *c, enum tftp_opcode op, int argc, char **argv)
+{
+	static uint8_t buf[PKT_MAX];
+	struct sockaddr_storage from;
+	const char *mode = argc >= 2 ? argv[1] : "octet";
+	int n_opts = argc > 2 ? argc - 2 : 0;
+
+	if (argc < 1) {
+		fprintf(stderr, "%s: FILE expected\n", prog);
+		return RC_USAGE;
+	}
+	if (n_opts % 2 != 0) {
+		fprintf(stderr, "%s: options come in OPT VAL pairs\n", prog);
+		return RC_USAGE;
+	}
+	ssize_t len = build_request(buf, sizeof(buf), op, argv[0], mode, argv + 2, n_opts);
+	if (len < 0) {
+		fprintf(stderr, "%s: request too long\n", prog);
+		return RC_USAGE;
+	}
+	if (send_request(c, buf, (size_t)len) < 0)
+		return RC_FAIL;
+
+	ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+	if (n == -ETIMEDOUT) {
+		puts("TIMEOUT");
+		return RC_OK;
+	}
+	if (n < 0)
+		return report_recv_error(n);
+	print_packet(c, buf, (size_t)n, &from);
+	return RC_OK;
+}
+
+static int cmd_hold(struct client *c, int argc, char **argv)
+{
+	static uint8_t buf[PKT_MAX];
+	struct sockaddr_storage from;
+	uint64_t seconds;
+	uint16_t block;
+	const uint8_t *payload;
+	size_t plen;
+
+	if (argc != 2 || parse_bounded(argv[1], 0, 86400, &seconds) < 0) {
+		fprintf(stderr, "%s: hold: FILE SECONDS expected (SECONDS 0..86400)\n", prog);
+		return RC_USAGE;
+	}
+	ssize_t len = build_request(buf, sizeof(buf), TFTP_OP_RRQ, argv[0], "octet", NULL, 0);
+	if (len < 0) {
+		fprintf(stderr, "%s: request too long\n", prog);
+		return RC_USAGE;
+	}
+	if (send_request(c, buf, (size_t)len) < 0)
+		return RC_FAIL;
+
+	ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+	if (n == -ETIMEDOUT) {
+		puts("TIMEOUT");
+		fflush(stdout);
+		return RC_FAIL;
+	}
+	if (n < 0)
+		return report_recv_error(n);
+	print_packet(c, buf, (size_t)n, &from);
+	fflush(stdout);
+	if (tftp_pkt_opcode(buf, (size_t)n) != TFTP_OP_DATA ||
+	    tftp_pkt_parse_data(buf, (size_t)n, &block, &payload, &plen) < 0 || block != 1)
+		return RC_FAIL;
+
+	/* Keep the transfer in flight: read (so that the lines show what the
+	 * server does meanwhile) but never acknowledge. */
+	uint64_t deadline = now_usec() + seconds * 1000000;
+	for (;;) {
+		uint64_t now = now_usec();
+		if (now >= deadline)
+			break;
+		uint64_t left_ms = (deadline - now + 999) / 1000;
+		n = receive(c, left_ms > INT32_MAX ? INT32_MAX : (int)left_ms, buf, sizeof(buf),
+			    &from);
+		if (n == -ETIMEDOUT)
+			break;
+		if (n < 0)
+			return report_recv_error(n);
+		print_packet(c, buf, (size_t)n, &from);
+		fflush(stdout);
+	}
+	return RC_OK;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int send_ack(const struct client *c, uint16_t block, const struct sockaddr_storage *to,
+		    socklen_t tolen)
+{
+	uint8_t ack[TFTP_ACK_LEN];
+	int len = tftp_pkt_build_ack(ack, sizeof(ack), block);
+
+	if (len < 0)
+		return len;
+	return send_to(c, ack, (size_t)len, to, tolen);
+}
+
+/* RFC 1350: a datagram from another port is answered with ERROR 5 and
+ * does not disturb the transfer. */
+static void reject_foreign(const struct client *c, const struct sockaddr_storage *from)
+{
+	uint8_t err[128];
+	int len = tftp_pkt_build_error(err, sizeof(err), TFTP_ERR_BADTID, "Unknown transfer ID");
+
+	if (len > 0)
+		(void)send_to(c, err, (size_t)len, from,
+			      from->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							  : sizeof(struct sockaddr_in));
+}
+
+static int cmd_get(struct client *c, int argc, char **argv)
+{
+	static uint8_t buf[PKT_MAX];
+	uint8_t req[TFTP_REQUEST_MAX];
+	struct sockaddr_storage from, tid;
+	socklen_t tid_len = 0;
+	bool have_tid = false;
+	uint16_t expected = 1;
+	uint64_t bytes = 0, blocks = 0;
+	unsigned tries = 0;
+	int rc = RC_FAIL;
+
+	if (argc != 2) {
+		fprintf(stderr, "%s: get: FILE OUTFILE expected\n", prog);
+		return RC_USAGE;
+	}
+	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_RRQ, argv[0], "octet", NULL, 0);
+	if (rlen < 0) {
+		fprintf(stderr, "%s: request too long\n", prog);
+		return RC_USAGE;
+	}
+	int out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
+		return RC_FAIL;
+	}
+	if (send_request(c, req, (size_t)rlen) < 0)
+		goto done;
+
+	for (;;) {
+		ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+		if (n == -ETIMEDOUT) {
+			if (++tries > GET_MAX_TRIES) {
+				printf("TIMEOUT\n");
+				goto done;
+			}
+			/* Resend what the server is waiting for. */
+			int r = have_tid ? send_ack(c, (uint16_t)(expected - 1), &tid, tid_len)
+					 : send_server(c, req, (size_t)rlen);
+			if (r < 0)
+				goto done;
+			continue;
+		}
+		if (n < 0) {
+			report_recv_error(n);
+			goto done;
+		}
+		if (have_tid && !same_addr(&from, &tid)) {
+			if (c->verbose) {
+				char addr[INET6_ADDRSTRLEN + 16];
+				format_addr(&from, addr, sizeof(addr));
+				printf("FOREIGN %s\n", addr);
+			}
+			reject_foreign(c, &from);
+			continue;
+		}
+
+		uint16_t block;
+		const uint8_t *payload;
+		size_t plen;
+		if (tftp_pkt_opcode(buf, (size_t)n) != TFTP_OP_DATA ||
+		    tftp_pkt_parse_data(buf, (size_t)n, &block, &payload, &plen) < 0) {
+			/* ERROR, OACK (we sent no options) or garbage: the
+			 * transfer is over. */
+			print_packet(c, buf, (size_t)n, &from);
+			goto done;
+		}
+		if (!have_tid) {
+			tid = from;
+			tid_len = from.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							     : sizeof(struct sockaddr_in);
+			have_tid = true;
+			if (c->verbose) {
+				char addr[INET6_ADDRSTRLEN + 16];
+				format_addr(&from, addr, sizeof(addr));
+				printf("FROM %s\n", addr);
+			}
+		}
+		if (block == (uint16_t)(expected - 1)) {
+			/* Our ACK was lost or the server resent: ACK again. */
+			if (send_ack(c, block, &tid, tid_len) < 0)
+				goto done;
+			continue;
+		}
+		if (block != expected)
+			continue; /* stale or from the future: ignore */
+
+		int r = write_all(out, payload, plen);
+		if (r < 0) {
+			fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(-r));
+			goto done;
+		}
+		bytes += plen;
+		blocks++;
+		tries = 0;
+		if (send_ack(c, block, &tid, tid_len) < 0)
+			goto done;
+		if (plen < TFTP_BLKSIZE_DEFAULT)
+			break;
+		expected++; /* uint16_t: 65535 rolls over to 0 */
+	}
+	if (close(out) < 0) {
+		out = -1;
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
+		goto done;
+	}
+	out = -1;
+	printf("GOT bytes=%" PRIu64 " blocks=%" PRIu64 "\n", bytes, blocks);
+	rc = RC_OK;
+done:
+	closep(&out);
+	return rc;
+}
+
+static int open_client(struct client *c, const char *host, const char *port)
+{
+	struct addrinfo hints = {.ai_family = c->family,
+				 .ai_socktype = SOCK_DGRAM,
+				 .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *res;
+	uint64_t p;
+
+	if (parse_bounded(port, 1, 65535, &p) < 0) {
+		fprintf(stderr, "%s: bad port \"%s\"\n", prog, port);
+		return RC_USAGE;
+	}
+	int r = getaddrinfo(host, port, &hints, &res);
+	if (r != 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, host, gai_strerror(r));
+		return RC_USAGE;
+	}
+	memcpy(&c->server, res->ai_addr, res->ai_addrlen);
+	c->server_len = res->ai_addrlen;
+	c->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int e = errno;
+	freeaddrinfo(res);
+	if (c->fd < 0) {
+		fprintf(stderr, "%s: socket: %s\n", prog, strerror(e));
+		return RC_FAIL;
+	}
+	return RC_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct client c = {.fd = -1,
+			   .family = AF_UNSPEC,
+			   .timeout_ms = TIMEOUT_MS_DEFAULT,
+			   .count = 1};
+	uint64_t v;
+	int opt, rc;
+
+	/* "+": stop at the first non-option so that a HEX argument or a
+	 * file name starting with '-' reaches the command. */
+	while ((opt = getopt(argc, argv, "+46t:n:vh")) != -1) {
+		switch (opt) {
+		case '4':
+			c.family = AF_INET;
+			break;
+		case '6':
+			c.family = AF_INET6;
+			break;
+		case 't':
+			if (parse_bounded(optarg, 1, TIMEOUT_MS_MAX, &v) < 0) {
+				fprintf(stderr, "%s: -t: 1..%d milliseconds expected\n", prog,
+					TIMEOUT_MS_MAX);
+				return RC_USAGE;
+			}
+			c.timeout_ms = (int)v;
+			break;
+		case 'n':
+			if (parse_bounded(optarg, 1, COUNT_MAX, &v) < 0) {
+				fprintf(stderr, "%s: -n: 1..%d expected\n", prog, COUNT_MAX);
+				return RC_USAGE;
+			}
+			c.count = (unsigned)v;
+			break;
+		case 'v':
+			c.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return RC_OK;
+		default:
+			usage(stderr);
+			return RC_USAGE;
+		}
+	}
+	if (argc - optind < 3) {
+		usage(stderr);
+		return RC_USAGE;
+	}
+	const char *host = argv[optind], *port = argv[optind + 1], *cmd = argv[optind + 2];
+	char **args = argv + optind + 3;
+	int nargs = argc - optind - 3;
+
+	rc = open_client(&c, host, port);
+	if (rc != RC_OK)
+		return rc;
+
+	if (strcmp(cmd, "send") == 0)
+		rc = cmd_send(&c, nargs, args);
+	else if (strcmp(cmd, "rrq") == 0)
+		rc = cmd_request(&c, TFTP_OP_RRQ, nargs, args);
+	else if (strcmp(cmd, "wrq") == 0)
+		rc = cmd_request(&c, TFTP_OP_WRQ, nargs, args);
+	else if (strcmp(cmd, "hold") == 0)
+		rc = cmd_hold(&c, nargs, args);
+	else if (strcmp(cmd, "get") == 0)
+		rc = cmd_get(&c, nargs, args);
+	else {
+		fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);
+		rc = RC_USAGE;
+	}
+	closep(&c.fd);
+	if (fflush(stdout) != 0 && rc == RC_OK)
+		rc = RC_FAIL;
+	return rc;
+}
