@@ -12,6 +12,7 @@
  *   RESULT  u32 transfer_id, status; u16 peer_error; u64 bytes, blocks;
  *           u32 retransmits; u64 duration_usec; u32 rtt_usec;
  *           char peer_message[PSEP_PEER_MSG_MAX]                 (170 bytes)
+ *   COMMIT  u32 transfer_id; u16 error                          (6 bytes)
  *
  * Bodies have a fixed length per type, so the whole oack array is always
  * sent: bytes past oack_len must be zero, and so must every byte after
@@ -36,6 +37,7 @@
 #define HDR_LEN 12
 #define JOB_BODY_LEN (4 + 4 * 1 + 7 * 4 + 2 * 8 + 2 + PSEP_OACK_MAX)
 #define RESULT_BODY_LEN (4 + 4 + 2 + 8 + 8 + 4 + 8 + 4 + PSEP_PEER_MSG_MAX)
+#define COMMIT_BODY_LEN (4 + 2)
 /* More than any message carries, so that surplus fds are received (and
  * closed) instead of being silently dropped by the kernel. */
 #define RECV_FDS_MAX 8
@@ -51,6 +53,7 @@ static const struct {
 	[PSEP_MSG_READY] = { 0, 0 },
 	[PSEP_MSG_JOB] = { JOB_BODY_LEN, 2 },
 	[PSEP_MSG_RESULT] = { RESULT_BODY_LEN, 0 },
+	[PSEP_MSG_COMMIT] = { COMMIT_BODY_LEN, 0 },
 };
 
 static int type_known(uint32_t type)
@@ -183,6 +186,8 @@ static int validate(const struct psep_msg *m)
 		return validate_job(&m->job);
 	case PSEP_MSG_RESULT:
 		return validate_result(&m->result);
+	case PSEP_MSG_COMMIT:
+		return m->commit.error <= TFTP_ERR_OPTNEG ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
@@ -234,6 +239,10 @@ static void msg_fields(struct codec *c, struct psep_msg *m)
 		job_fields(c, &m->job);
 	else if (m->type == PSEP_MSG_RESULT)
 		result_fields(c, &m->result);
+	else if (m->type == PSEP_MSG_COMMIT) {
+		u32(c, &m->commit.transfer_id);
+		u16(c, &m->commit.error);
+	}
 }
 
 int psep_msg_encode(const struct psep_msg *msg, uint8_t *buf, size_t size)

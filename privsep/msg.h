@@ -10,6 +10,7 @@
  *   READY   child -> monitor   none            0   (jail is in place)
  *   JOB     monitor -> child   struct psep_job 2   [file, transfer socket]
  *   RESULT  child -> monitor   struct psep_result 0
+ *   COMMIT  monitor -> child   struct psep_commit 0   (uploads: file stored?)
  *
  * Decoding is pure and checks every field; what a child sends is untrusted.
  */
@@ -29,7 +30,8 @@ enum psep_msg_type {
 	PSEP_MSG_READY = 1,
 	PSEP_MSG_JOB = 2,
 	PSEP_MSG_RESULT = 3,
-	PSEP_MSG_TYPE_MAX = 3,
+	PSEP_MSG_COMMIT = 4,
+	PSEP_MSG_TYPE_MAX = 4,
 };
 
 enum psep_job_fd {
@@ -83,11 +85,23 @@ struct psep_result {
 	char peer_message[PSEP_PEER_MSG_MAX]; /* printable ASCII, NUL-terminated */
 };
 
+/*
+ * The monitor's answer to a successful upload's RESULT: the temporary file
+ * was checked and renamed into place (error 0), or not (a TFTP error code
+ * for the client). The child sends its final ACK only after error 0, so a
+ * client never sees success for a file that is not there.
+ */
+struct psep_commit {
+	uint32_t transfer_id;
+	uint16_t error;        /* 0 = stored, else enum tftp_error 1..8 */
+};
+
 struct psep_msg {
 	uint32_t type; /* enum psep_msg_type */
 	union {
 		struct psep_job job;
 		struct psep_result result;
+		struct psep_commit commit;
 	};
 };
 

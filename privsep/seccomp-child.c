@@ -46,6 +46,7 @@ static const int child_allow[] = {
 	SCMP_SYS(read),         /* file, socketpair */
 	SCMP_SYS(write),        /* uploads, stderr: fd rule is pointless */
 	SCMP_SYS(pread64),      /* RRQ: block n at n * blksize */
+	SCMP_SYS(preadv),       /* RRQ: a window of blocks into their packets */
 	SCMP_SYS(pwrite64),     /* WRQ: same, for uploads */
 	SCMP_SYS(lseek),        /* sequential netascii reads */
 	SCMP_SYS(ftruncate),    /* WRQ: cut a rewritten upload */

@@ -95,6 +95,16 @@ int spawn_send_job(struct child *c, const struct psep_job *job, const int fds[2]
 	return 0;
 }
 
+int spawn_send_commit(struct child *c, uint32_t transfer_id, uint16_t error)
+{
+	struct psep_msg m = { .type = PSEP_MSG_COMMIT,
+			      .commit = { .transfer_id = transfer_id, .error = error } };
+
+	if (c->state != CHILD_DONE || !c->reported)
+		return -EBUSY;
+	return psep_msg_send(c->sock, &m, NULL, 0);
+}
+
 void spawn_kill(struct child *c, bool need_kill_cap)
 {
 	if (c->pid <= 0)

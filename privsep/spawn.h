@@ -52,6 +52,9 @@ int spawn_receive(struct child *c, struct psep_msg *ret_msg);
  * BUSY. The fds stay owned by the caller. 0 or -errno. */
 int spawn_send_job(struct child *c, const struct psep_job *job, const int fds[2]);
 
+/* Answer a DONE child's successful upload: stored (error 0) or not. */
+int spawn_send_commit(struct child *c, uint32_t transfer_id, uint16_t error);
+
 /* SIGKILL the child (raising CAP_KILL when can_switch); it stays in the table until reaped. */
 void spawn_kill(struct child *c, bool need_kill_cap);
 

@@ -92,8 +92,9 @@ static int open_standalone(const struct listen_addr *la, struct listener *ret)
 
 	if (fd < 0)
 		return -errno;
-	if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0 ||
-	    bind(fd, (const struct sockaddr *)&la->addr, la->len) < 0) {
+	/* SO_REUSEADDR comes after bind (in adopt): set before, it would let
+	 * a second server bind the same port instead of failing. */
+	if (bind(fd, (const struct sockaddr *)&la->addr, la->len) < 0) {
 		r = -errno;
 		log_msg(LOG_ERR, "cannot listen on %s: %s",
 			listen_addr_text((const struct sockaddr *)&la->addr, text, sizeof(text)),
@@ -331,4 +332,19 @@ int listen_transfer_socket(const struct listener *l, const struct request_addr *
 		return r;
 	}
 	return fd;
+}
+
+unsigned listen_path_mtu(int fd)
+{
+	int mtu = 0;
+	socklen_t len = sizeof(mtu);
+
+	/* Known once connected: the route's MTU, or what PMTU discovery
+	 * learnt. IPv4 peers of a dual-stack socket answer IP_MTU. */
+	if (getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len) == 0 && mtu > 0)
+		return (unsigned)mtu;
+	len = sizeof(mtu);
+	if (getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) == 0 && mtu > 0)
+		return (unsigned)mtu;
+	return 0;
 }

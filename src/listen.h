@@ -67,6 +67,9 @@ int listen_reply(const struct listener *l, const struct request_addr *a, const u
 int listen_transfer_socket(const struct listener *l, const struct request_addr *a,
 			   bool need_bind_cap);
 
+/* The path MTU towards the peer of a connected socket, 0 if unknown. */
+unsigned listen_path_mtu(int fd);
+
 /* "127.0.0.1:69", "[::1]:69": for logs. Returns buf. */
 char *listen_addr_text(const struct sockaddr *sa, char *buf, size_t size);
 

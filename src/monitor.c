@@ -25,15 +25,14 @@
 #include "log.h"
 #include "monitor.h"
 #include "path.h"
+#include "request.h"
+#include "upload.h"
 #include "spawn.h"
 #include "tftp-packet.h"
 #include "util.h"
 
-#define TRANSFER_TIMEOUT_MS 1000 /* fixed retransmission interval */
-#define TRANSFER_DEADLINE_S 3600 /* no transfer runs longer */
 #define STARTUP_WAIT_MS 5000     /* for the first children to be jailed */
 #define JAIL_FAILURES_MAX 10     /* consecutive children that never got ready */
-#define ESCAPED_MAX (TFTP_FILENAME_MAX * 4 + 4)
 
 enum event_kind { EV_LISTENER = 1, EV_CHILD = 2, EV_SIGNAL = 3 };
 
@@ -45,7 +44,12 @@ struct transfer {
 	enum tftp_mode mode;
 	struct request_addr addr;
 	char client[64];
-	char file[ESCAPED_MAX];
+	char file[ESCAPED_NAME_MAX];
+	char path[TFTP_PATH_MAX];
+	uint32_t blksize;
+	uint32_t windowsize;
+	bool is_upload;
+	struct upload upload; /* the temporary file, until committed or removed */
 };
 
 struct monitor {
@@ -115,43 +119,6 @@ static void refuse(struct monitor *m, size_t li, const struct request_addr *a, c
 	log_msg(LOG_NOTICE, "refused %s client=%s file=\"%s\" error=%d reason=\"%s\"", what, client,
 		file, code, text);
 	send_error(m, li, a, code, text);
-}
-
-/* Map why a file could not be opened to what the client may know. */
-static enum tftp_error open_error(int r, const char **ret_text)
-{
-	switch (r) {
-	case -ENOENT:
-	case -ENOTDIR:
-		*ret_text = "File not found";
-		return TFTP_ERR_NOTFOUND;
-	case -EACCES:
-	case -EPERM:
-	case -EISDIR:
-	case -ELOOP:
-	case -EXDEV:
-		*ret_text = "Access violation";
-		return TFTP_ERR_ACCESS;
-	default:
-		*ret_text = "Cannot open file";
-		return TFTP_ERR_UNDEF;
-	}
-}
-
-static const char *parse_error_text(int r)
-{
-	switch (r) {
-	case -EPROTONOSUPPORT:
-		return "Unsupported mode";
-	case -ENAMETOOLONG:
-		return "File name too long";
-	case -E2BIG:
-		return "Too many options";
-	case -EOPNOTSUPP:
-		return "Illegal TFTP operation";
-	default:
-		return "Malformed request";
-	}
 }
 
 /* ---- children --------------------------------------------------------- */
@@ -238,19 +205,60 @@ static struct child *idle_child(struct monitor *m, size_t *ret_index)
 	return idle_child(m, ret_index);
 }
 
-static void log_result(const struct transfer *t, const struct psep_result *r)
+static void log_result(const struct transfer *t, const struct psep_result *r, const char *status)
 {
 	char extra[PSEP_PEER_MSG_MAX + 64] = "";
 
 	if (r->status == PSEP_PEER_ERROR || r->status == PSEP_PROBE)
 		snprintf(extra, sizeof(extra), " peer_error=%u peer_message=\"%s\"", r->peer_error,
 			 r->peer_message); /* printable ASCII: checked by the decoder */
-	log_msg(r->status == PSEP_OK || r->status == PSEP_PROBE ? LOG_INFO : LOG_WARNING,
+	log_msg(strcmp(status, "ok") == 0 || strcmp(status, "probe") == 0 ? LOG_INFO : LOG_WARNING,
 		"transfer %u %s client=%s file=\"%s\" mode=%s result=%s bytes=%llu blocks=%llu "
-		"retransmits=%u usec=%llu%s",
-		t->id, op_name(t->op), t->client, t->file, tftp_pkt_mode_name(t->mode),
-		status_name(r->status), (unsigned long long)r->bytes, (unsigned long long)r->blocks,
-		r->retransmits, (unsigned long long)r->duration_usec, extra);
+		"retransmits=%u usec=%llu blksize=%u windowsize=%u rtt_us=%u%s",
+		t->id, op_name(t->op), t->client, t->file, tftp_pkt_mode_name(t->mode), status,
+		(unsigned long long)r->bytes, (unsigned long long)r->blocks, r->retransmits,
+		(unsigned long long)r->duration_usec, t->blksize, t->windowsize, r->rtt_usec, extra);
+}
+
+static uint16_t commit_error(int e)
+{
+	switch (e) {
+	case -EEXIST:
+		return TFTP_ERR_EXISTS;
+	case -ENOSPC:
+	case -EDQUOT:
+		return TFTP_ERR_NOSPACE;
+	case -EACCES:
+	case -EPERM:
+		return TFTP_ERR_ACCESS;
+	default:
+		return TFTP_ERR_UNDEF;
+	}
+}
+
+/* An upload's outcome: rename the checked temporary file into place and
+ * tell the child (which then sends the final ACK), or remove it. Returns
+ * the status to log. */
+static const char *settle_upload(struct monitor *m, struct child *c, struct transfer *t,
+				 const struct psep_result *r)
+{
+	const char *status = status_name(r->status);
+	int e;
+
+	if (!t->is_upload)
+		return status;
+	if (r->status == PSEP_OK) {
+		/* upload_commit checks the size against the file itself. */
+		e = upload_commit(&t->upload, r->bytes, 0666 & ~m->s->umask);
+		if (e < 0) {
+			log_msg(LOG_ERR, "transfer %u: upload of \"%s\" not stored: %s", t->id,
+				t->file, strerror(-e));
+			status = "io-error";
+		}
+		(void)spawn_send_commit(c, t->id, e < 0 ? commit_error(e) : 0);
+	}
+	upload_abort(&t->upload); /* removes the temporary file unless renamed */
+	return status;
 }
 
 static void on_child_message(struct monitor *m, size_t i)
@@ -277,7 +285,8 @@ static void on_child_message(struct monitor *m, size_t i)
 		m->jail_failures = 0;
 		return;
 	}
-	log_result(&m->transfers[i], &msg.result);
+	log_result(&m->transfers[i], &msg.result,
+		   settle_upload(m, c, &m->transfers[i], &msg.result));
 	m->last_activity_us = now_usec();
 	close_child(m, c);
 }
@@ -295,11 +304,13 @@ static void on_child_exit(struct monitor *m, struct child *c, int status)
 	else
 		snprintf(how, sizeof(how), "exited status=%d", WEXITSTATUS(status));
 	if (c->state == CHILD_BUSY && !c->reported) {
-		const struct transfer *t = &m->transfers[i];
+		struct transfer *t = &m->transfers[i];
 
 		log_msg(LOG_ERR, "transfer %u %s client=%s file=\"%s\" mode=%s result=%s", t->id,
 			op_name(t->op), t->client, t->file, tftp_pkt_mode_name(t->mode),
 			WIFSIGNALED(status) ? how : "internal");
+		if (t->is_upload)
+			upload_abort(&m->transfers[i].upload);
 	} else if (!c->ready && !m->stopping) {
 		m->jail_failures++;
 		log_msg(LOG_ERR, "transfer child %d %s before its jail was ready", (int)c->pid, how);
@@ -342,75 +353,87 @@ static bool in_flight(const struct monitor *m, const struct request_addr *a)
 	return false;
 }
 
-static void fill_job(const struct monitor *m, uint32_t id, const struct stat *st,
-		     struct psep_job *job)
+/* Two uploads of one name at once: the second is refused. */
+static bool upload_in_flight(const struct monitor *m, const char *path)
 {
-	memset(job, 0, sizeof(*job));
-	job->transfer_id = id;
-	job->opcode = TFTP_OP_RRQ;
-	job->mode = TFTP_MODE_OCTET;
-	job->blksize = TFTP_BLKSIZE_DEFAULT;
-	job->windowsize = 1;
-	job->timeout_ms = TRANSFER_TIMEOUT_MS;
-	job->rto_min_ms = TRANSFER_TIMEOUT_MS;
-	job->rto_max_ms = TRANSFER_TIMEOUT_MS;
-	job->retries = m->s->retries;
-	job->deadline_s = TRANSFER_DEADLINE_S;
-	job->file_size = (uint64_t)st->st_size;
+	for (size_t i = 0; i < m->n_slots; i++)
+		if (m->transfers[i].is_upload && m->transfers[i].upload.tmp_fd >= 0 &&
+		    strcmp(m->transfers[i].path, path) == 0)
+			return true;
+	return false;
 }
 
-/* Hand the opened file to a child with a fresh transfer socket. */
+static void record_transfer(struct monitor *m, size_t ci, const struct request_addr *a,
+			    struct request *r)
+{
+	struct transfer *t = &m->transfers[ci];
+
+	*t = (struct transfer){ .id = r->job.transfer_id, .op = r->req.opcode,
+				.mode = r->req.mode, .addr = *a, .blksize = r->job.blksize,
+				.windowsize = r->job.windowsize, .is_upload = r->is_upload,
+				.upload = r->upload };
+	listen_addr_text((const struct sockaddr *)&a->peer, t->client, sizeof(t->client));
+	memcpy(t->file, r->file, sizeof(t->file));
+	memcpy(t->path, r->path, sizeof(t->path));
+	/* The record owns the temporary file now. */
+	r->upload.dir_fd = r->upload.tmp_fd = -1;
+	r->fd = -1;
+}
+
+/* Hand the opened file and a fresh transfer socket to a jailed child. */
 static void start_transfer(struct monitor *m, size_t li, const struct request_addr *a,
-			   const struct tftp_request *req, const char *file, int fd,
-			   const struct stat *st)
+			   struct request *r)
 {
 	const struct monitor_setup *ms = m->setup;
-	struct psep_job job;
+	const char *what = op_name(r->req.opcode);
+	struct refusal no;
 	struct child *c;
 	size_t ci;
-	int sock, fds[2], r;
+	int sock, fds[2], e;
 
 	if (count_state(m, CHILD_BUSY) >= m->s->max_transfers ||
 	    (c = idle_child(m, &ci)) == NULL) {
-		refuse(m, li, a, op_name(req->opcode), file, TFTP_ERR_UNDEF,
-		       "Server busy, try again later");
+		refuse(m, li, a, what, r->file, TFTP_ERR_UNDEF, "Server busy, try again later");
 		return;
 	}
 	sock = listen_transfer_socket(&ms->listeners[li], a,
 				      ms->privileged && ms->listeners[li].port < 1024);
 	if (sock < 0) {
 		log_msg(LOG_ERR, "cannot make a transfer socket: %s", strerror(-sock));
-		refuse(m, li, a, op_name(req->opcode), file, TFTP_ERR_UNDEF, "Internal error");
+		refuse(m, li, a, what, r->file, TFTP_ERR_UNDEF, "Internal error");
 		return;
 	}
-	fill_job(m, ++m->next_id, st, &job);
-	fds[PSEP_FD_FILE] = fd;
+	if (request_open(m->s, ms->root_fd, ms->privileged, listen_path_mtu(sock),
+			 ms->listeners[li].family, r, &no) < 0) {
+		close(sock);
+		refuse(m, li, a, what, r->file, no.code, no.text);
+		return;
+	}
+	r->job.transfer_id = ++m->next_id;
+	fds[PSEP_FD_FILE] = r->fd;
 	fds[PSEP_FD_SOCKET] = sock;
-	r = spawn_send_job(c, &job, fds);
+	e = spawn_send_job(c, &r->job, fds);
 	close(sock);
-	if (r < 0) {
-		log_msg(LOG_ERR, "cannot hand a job to child %d: %s", (int)c->pid, strerror(-r));
+	if (e < 0) {
+		log_msg(LOG_ERR, "cannot hand a job to child %d: %s", (int)c->pid, strerror(-e));
 		spawn_kill(c, ms->privileged);
+		request_release(r);
 		return;
 	}
-	m->transfers[ci] = (struct transfer){ .id = job.transfer_id, .op = req->opcode,
-					      .mode = req->mode, .addr = *a };
-	listen_addr_text((const struct sockaddr *)&a->peer, m->transfers[ci].client,
-			 sizeof(m->transfers[ci].client));
-	snprintf(m->transfers[ci].file, sizeof(m->transfers[ci].file), "%s", file);
+	if (!r->is_upload)
+		request_release(r); /* the child holds the file now */
+	record_transfer(m, ci, a, r);
 	log_msg(LOG_DEBUG, "transfer %u start %s client=%s file=\"%s\" mode=%s child=%d",
-		job.transfer_id, op_name(req->opcode), m->transfers[ci].client, file,
-		tftp_pkt_mode_name(req->mode), (int)c->pid);
+		r->job.transfer_id, what, m->transfers[ci].client, r->file,
+		tftp_pkt_mode_name(r->req.mode), (int)c->pid);
 	refill_spares(m);
 }
 
 static void on_request(struct monitor *m, size_t li, size_t len, const struct request_addr *a)
 {
-	struct tftp_request req;
-	char file[ESCAPED_MAX], path[TFTP_PATH_MAX];
-	const char *text;
-	struct stat st;
-	int op = tftp_pkt_opcode(m->buf, len), r, fd;
+	struct request r;
+	struct refusal no;
+	int op = tftp_pkt_opcode(m->buf, len);
 
 	/* A DATA or ACK on the listening port belongs to no transfer we know
 	 * (RFC 1350: error 5 to that address only). An ERROR is never
@@ -421,39 +444,22 @@ static void on_request(struct monitor *m, size_t li, size_t len, const struct re
 	}
 	if (op < 0 || op == TFTP_OP_ERROR)
 		return;
-	r = tftp_pkt_parse_request(m->buf, len, &req);
-	if (r < 0) {
-		refuse(m, li, a, "request", "", TFTP_ERR_BADOP, parse_error_text(r));
-		return;
-	}
-	tftp_escape(req.filename, req.filename_len, file, sizeof(file));
 	if (in_flight(m, a)) {
 		log_msg(LOG_DEBUG, "duplicate request from a client with a transfer in flight: "
 			"dropped");
 		return;
 	}
-	if (req.opcode == TFTP_OP_WRQ) {
-		refuse(m, li, a, "WRQ", file, TFTP_ERR_ACCESS, "Uploads are disabled");
+	if (request_parse(m->s, m->buf, len, &r, &no) < 0) {
+		refuse(m, li, a, op == TFTP_OP_WRQ ? "WRQ" : op == TFTP_OP_RRQ ? "RRQ" : "request",
+		       r.file, no.code, no.text);
 		return;
 	}
-	if (req.mode != TFTP_MODE_OCTET) {
-		refuse(m, li, a, "RRQ", file, TFTP_ERR_BADOP, "Only octet mode is served");
+	if (r.is_upload && upload_in_flight(m, r.path)) {
+		refuse(m, li, a, "WRQ", r.file, TFTP_ERR_ACCESS,
+		       "Another upload of this file is in progress");
 		return;
 	}
-	r = tftp_path_normalise(req.filename, req.filename_len, path, sizeof(path));
-	if (r < 0) {
-		refuse(m, li, a, "RRQ", file, TFTP_ERR_ACCESS, "Access violation");
-		return;
-	}
-	fd = root_open_file(m->setup->root_fd, path, m->setup->privileged, &st);
-	if (fd < 0) {
-		enum tftp_error code = open_error(fd, &text);
-
-		refuse(m, li, a, "RRQ", file, code, text);
-		return;
-	}
-	start_transfer(m, li, a, &req, file, fd, &st);
-	close(fd);
+	start_transfer(m, li, a, &r);
 }
 
 static void on_listener(struct monitor *m, size_t li)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #define SETTINGS_LISTEN_MAX 16
@@ -28,11 +29,22 @@ struct settings {
 	size_t n_listen;
 	const char *user;      /* NULL: "tftp", else "nobody" */
 	const char *jail_user; /* NULL: "tftp-jail", else uid 65533 */
-	unsigned retries;
-	unsigned spares;       /* jailed children kept ready */
+	unsigned retries;        /* resends of one packet */
+	unsigned spares;         /* jailed children kept ready */
 	unsigned max_transfers;
-	unsigned grace_s;      /* SIGTERM: how long transfers in flight may finish */
+	unsigned grace_s;        /* SIGTERM: how long transfers in flight may finish */
 	unsigned idle_timeout_s; /* inetd mode: exit after this long without work */
+	unsigned blksize_max;    /* 8..65464 */
+	bool blksize_mtu;        /* --blksize-max=mtu: the path MTU decides */
+	unsigned windowsize_max; /* 1..65535 */
+	unsigned refused;        /* bit (1 << enum tftp_opt) per --refuse */
+	unsigned retransmit_min_ms;
+	unsigned retransmit_max_ms;
+	unsigned deadline_s;     /* no transfer runs longer */
+	bool create;             /* uploads may create files */
+	bool overwrite;          /* uploads may replace files */
+	unsigned umask;          /* for uploaded files */
+	uint64_t max_upload;     /* bytes, 0 = no limit */
 	bool verbose;
 };
 

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "settings.h"
+#include "upload.h"
 #include "util.h"
 
 #define JAIL_FALLBACK_ID 65533 /* a uid/gid that owns nothing */
@@ -181,6 +182,12 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
 		log_msg(LOG_ERR, "cannot make the monitor non-dumpable: %s", strerror(errno));
 		return EXIT_RUNTIME;
+	}
+	if (s.create || s.overwrite) {
+		/* Temporary files of uploads cut short by a crash. */
+		r = upload_clean_stale(setup.root_fd, 16);
+		if (r > 0)
+			log_msg(LOG_NOTICE, "removed %d stale temporary upload files", r);
 	}
 	setup.privileged = privileged;
 	return monitor_run(&setup);

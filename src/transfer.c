@@ -1,10 +1,6 @@
 /*
- * transfer.c - the child-side transfer state machine (RFC 1350, 1123, 2347).
- *
- * A read request is served in lock-step: one DATA block, then wait for its
- * ACK. The packet in flight is resent only when its timer runs out, never
- * because a duplicate or stale ACK arrived (RFC 1123 4.2.3.1, the
- * Sorcerer's Apprentice). Block numbers wrap past 65535 to job->rollover.
+ * transfer.c - what the read and write engines share: set-up, timers,
+ * errors, the block-number arithmetic and the report.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -13,202 +9,166 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tftp-packet.h"
-#include "transfer.h"
+#include "transfer-internal.h"
 
-struct xfer {
-	const struct psep_job *job;
-	const struct transfer_io *io;
-	uint8_t *pkt;        /* the packet in flight */
-	size_t pkt_len;
-	uint8_t *rx;         /* receive buffer */
-	size_t rx_size;
-	uint64_t start_us;
-	uint64_t deadline_us;
-	int acked_once;      /* the client has acknowledged something */
-	struct psep_result *res;
-};
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static size_t rx_size(const struct psep_job *job)
+{
+	size_t n = job->blksize + TFTP_DATA_HDR;
+
+	return n < RX_MIN ? RX_MIN : n;
+}
 
 size_t transfer_buffer_size(const struct psep_job *job)
 {
-	/* One outgoing packet (DATA or OACK) and one incoming datagram. */
-	size_t out = job->blksize + TFTP_DATA_HDR;
+	size_t stride = job->blksize + TFTP_DATA_HDR;
 
-	if (job->oack_len > out)
-		out = job->oack_len;
-	return out + job->blksize + TFTP_DATA_HDR;
+	return align8((size_t)job->windowsize * stride) +
+	       align8((size_t)job->windowsize * sizeof(struct slot)) + align8(rx_size(job)) +
+	       align8(job->blksize);
 }
 
-static uint16_t next_block(const struct xfer *x, uint16_t block)
+uint16_t xfer_wire_block(const struct xfer *x, uint64_t index)
 {
-	return block == 65535 ? x->job->rollover : (uint16_t)(block + 1);
+	/* RFC 1350 numbers blocks from 1 in 16 bits. Past 65535 the common
+	 * convention wraps to 0; the rollover option may ask for 1. */
+	if (index == 0)
+		return 0;
+	if (x->job->rollover == 1)
+		return (uint16_t)((index - 1) % 65535 + 1);
+	return (uint16_t)index;
 }
 
-static void finish(struct xfer *x, enum psep_status status)
+static int report(struct xfer *x, enum psep_status status)
 {
+	int answer = 0;
+
 	x->res->status = status;
 	x->res->duration_usec = x->io->now_us(x->io->ctx) - x->start_us;
+	if (x->rto.have_sample)
+		x->res->rtt_usec = x->rto.srtt_us;
+	if (!x->reported && x->io->report != NULL)
+		answer = x->io->report(x->io->ctx, x->res);
+	x->reported = true;
+	return answer;
 }
 
-/* Tell the client why we stop; best effort, it may be gone already. */
-static void send_error(struct xfer *x, enum tftp_error code, const char *text)
+bool xfer_finish(struct xfer *x, enum psep_status status)
 {
-	int n = tftp_pkt_build_error(x->pkt, x->job->blksize + TFTP_DATA_HDR, code, text);
+	(void)report(x, status);
+	return false;
+}
+
+int xfer_report_ok(struct xfer *x)
+{
+	return report(x, PSEP_OK);
+}
+
+bool xfer_fail(struct xfer *x, enum tftp_error code, const char *text, enum psep_status status)
+{
+	uint8_t pkt[128];
+	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
 
 	if (n > 0)
-		(void)x->io->send(x->io->ctx, x->pkt, (size_t)n);
+		(void)x->io->send(x->io->ctx, pkt, (size_t)n);
+	return xfer_finish(x, status);
 }
 
-/* The client gave up with an ERROR: record its code and (escaped) text. */
-static void peer_error(struct xfer *x, const uint8_t *buf, size_t len, int probe_possible)
+bool xfer_peer_error(struct xfer *x, const uint8_t *buf, size_t len, bool after_oack)
 {
 	uint16_t code = 0;
 	char msg[PSEP_PEER_MSG_MAX];
 
-	if (tftp_pkt_parse_error(buf, len, &code, msg, sizeof(msg)) < 0) {
-		finish(x, PSEP_PROTOCOL);
-		return;
-	}
+	if (tftp_pkt_parse_error(buf, len, &code, msg, sizeof(msg)) < 0)
+		return xfer_finish(x, PSEP_PROTOCOL);
 	if (code > TFTP_ERR_OPTNEG)
 		code = TFTP_ERR_UNDEF;
 	x->res->peer_error = code;
+	/* msg is printable ASCII and NUL-terminated; the report must carry
+	 * zeros after the NUL, and has the same size. */
 	memset(x->res->peer_message, 0, sizeof(x->res->peer_message));
-	/* msg is already printable ASCII; the result field has the same size. */
 	memcpy(x->res->peer_message, msg, strnlen(msg, sizeof(msg) - 1));
 	/* RFC 2347: ERROR 8 in answer to an OACK is how UEFI/PXE clients end
-	 * their size probe; it is not a failure. */
-	if (probe_possible && code == TFTP_ERR_OPTNEG)
-		finish(x, PSEP_PROBE);
-	else
-		finish(x, PSEP_PEER_ERROR);
+	 * their size probe. */
+	if (after_oack && code == TFTP_ERR_OPTNEG)
+		return xfer_finish(x, PSEP_PROBE);
+	return xfer_finish(x, PSEP_PEER_ERROR);
 }
 
-/*
- * Send the packet in flight and wait for the ACK of block `want`,
- * resending on timeout. Returns 1 when acknowledged, 0 when the transfer
- * ended (result already filled in).
- */
-static int send_and_wait_ack(struct xfer *x, uint16_t want, int is_oack)
+uint64_t xfer_timer(const struct xfer *x)
 {
-	const struct transfer_io *io = x->io;
-	unsigned tries = 0;
+	uint64_t t = x->io->now_us(x->io->ctx) + rto_timeout(&x->rto);
 
-	for (;;) {
-		uint64_t now = io->now_us(io->ctx);
-		uint64_t timer;
-
-		if (now >= x->deadline_us) {
-			send_error(x, TFTP_ERR_UNDEF, "Transfer took too long");
-			finish(x, PSEP_DEADLINE);
-			return 0;
-		}
-		if (io->send(io->ctx, x->pkt, x->pkt_len) < 0) {
-			finish(x, PSEP_INTERNAL);
-			return 0;
-		}
-		timer = now + (uint64_t)x->job->timeout_ms * 1000;
-		if (timer > x->deadline_us)
-			timer = x->deadline_us;
-
-		for (;;) {
-			ssize_t n = io->recv(io->ctx, x->rx, x->rx_size, timer);
-			uint16_t block;
-			int op;
-
-			if (n == -ETIMEDOUT)
-				break;
-			if (n < 0) {
-				finish(x, PSEP_INTERNAL);
-				return 0;
-			}
-			op = tftp_pkt_opcode(x->rx, (size_t)n);
-			if (op == TFTP_OP_ACK && tftp_pkt_parse_ack(x->rx, (size_t)n, &block) == 0) {
-				if (block == want) {
-					x->acked_once = 1;
-					return 1;
-				}
-				continue; /* stale or duplicate: never resend for it */
-			}
-			if (op == TFTP_OP_ERROR) {
-				peer_error(x, x->rx, (size_t)n, is_oack);
-				return 0;
-			}
-			if ((op == TFTP_OP_RRQ || op == TFTP_OP_WRQ) && !x->acked_once) {
-				/* The client resent its request because our first
-				 * packet was lost: answer it again now. */
-				x->res->retransmits++;
-				if (io->send(io->ctx, x->pkt, x->pkt_len) < 0) {
-					finish(x, PSEP_INTERNAL);
-					return 0;
-				}
-				continue;
-			}
-			/* Anything else from the client is ignored. */
-		}
-		if (++tries > x->job->retries) {
-			finish(x, PSEP_TIMEOUT);
-			return 0;
-		}
-		x->res->retransmits++;
-	}
+	return t < x->deadline_us ? t : x->deadline_us;
 }
 
-static int serve_read(struct xfer *x)
+bool xfer_check_deadline(struct xfer *x)
+{
+	if (x->io->now_us(x->io->ctx) < x->deadline_us)
+		return true;
+	return xfer_fail(x, TFTP_ERR_UNDEF, "Transfer took too long", PSEP_DEADLINE);
+}
+
+bool xfer_answer_resent_request(struct xfer *x, const uint8_t *pkt, size_t len)
+{
+	x->res->retransmits++;
+	if (x->io->send(x->io->ctx, pkt, len) < 0)
+		return xfer_finish(x, PSEP_INTERNAL);
+	return true;
+}
+
+static bool job_runnable(const struct psep_job *job, size_t bufsize)
+{
+	if (job->opcode != TFTP_OP_RRQ && job->opcode != TFTP_OP_WRQ)
+		return false;
+	if (job->mode != TFTP_MODE_OCTET && job->mode != TFTP_MODE_NETASCII)
+		return false;
+	if ((uint64_t)job->windowsize * (job->blksize + TFTP_DATA_HDR) > TRANSFER_WINDOW_BYTES_MAX)
+		return false;
+	return bufsize >= transfer_buffer_size(job);
+}
+
+static void carve(struct xfer *x, uint8_t *buf)
 {
 	const struct psep_job *job = x->job;
-	uint16_t block = 1;
-	uint64_t off = 0;
 
-	if (job->oack_len > 0) {
-		memcpy(x->pkt, job->oack, job->oack_len);
-		x->pkt_len = job->oack_len;
-		/* RFC 2347: the client acknowledges an OACK with ACK 0. */
-		if (!send_and_wait_ack(x, 0, 1))
-			return 0;
-	}
-	for (;;) {
-		ssize_t n = x->io->read(x->io->ctx, x->pkt + TFTP_DATA_HDR, job->blksize, off);
-
-		if (n < 0) {
-			send_error(x, TFTP_ERR_UNDEF, "Read error");
-			finish(x, PSEP_IO_ERROR);
-			return 0;
-		}
-		tftp_pkt_put_data_header(x->pkt, TFTP_DATA_HDR, block);
-		x->pkt_len = TFTP_DATA_HDR + (size_t)n;
-		if (!send_and_wait_ack(x, block, 0))
-			return 0;
-		off += (uint64_t)n;
-		x->res->bytes = off;
-		x->res->blocks++;
-		/* A short block, including an empty one, ends the transfer. */
-		if ((size_t)n < job->blksize) {
-			finish(x, PSEP_OK);
-			return 1;
-		}
-		block = next_block(x, block);
-	}
+	x->stride = job->blksize + TFTP_DATA_HDR;
+	x->win = buf;
+	buf += align8((size_t)job->windowsize * x->stride);
+	x->slots = (struct slot *)(void *)buf;
+	buf += align8((size_t)job->windowsize * sizeof(struct slot));
+	x->rx = buf;
+	x->rx_size = rx_size(job);
+	buf += align8(x->rx_size);
+	x->aux = buf;
 }
 
 int transfer_run(const struct psep_job *job, const struct transfer_io *io,
 		 uint8_t *buf, size_t bufsize, struct psep_result *ret)
 {
 	struct xfer x = { .job = job, .io = io, .res = ret };
-	size_t out;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->transfer_id = job->transfer_id;
 	x.start_us = io->now_us(io->ctx);
 	x.deadline_us = x.start_us + (uint64_t)job->deadline_s * 1000000;
-	if (bufsize < transfer_buffer_size(job) || job->opcode != TFTP_OP_RRQ ||
-	    job->mode != TFTP_MODE_OCTET) {
-		finish(&x, PSEP_INTERNAL);
+	if (!job_runnable(job, bufsize)) {
+		xfer_finish(&x, PSEP_INTERNAL);
 		return -EINVAL;
 	}
-	out = bufsize - (job->blksize + TFTP_DATA_HDR);
-	x.pkt = buf;
-	x.rx = buf + out;
-	x.rx_size = job->blksize + TFTP_DATA_HDR;
-	serve_read(&x);
+	carve(&x, buf);
+	memset(x.slots, 0, (size_t)job->windowsize * sizeof(struct slot));
+	/* A timeout the client negotiated comes as min == max: honoured
+	 * exactly (RFC 2349), without adaptation. */
+	rto_init(&x.rto, job->timeout_ms * 1000u, job->rto_min_ms * 1000u,
+		 job->rto_max_ms * 1000u);
+	if (job->opcode == TFTP_OP_RRQ)
+		xfer_run_read(&x);
+	else
+		xfer_run_write(&x);
 	return 0;
 }

@@ -210,6 +210,29 @@ START_TEST(test_roundtrip_result)
 }
 END_TEST
 
+/* The monitor's answer to an upload: stored (0) or a TFTP error 1..8. */
+START_TEST(test_roundtrip_commit)
+{
+	uint8_t buf[PSEP_MSG_MAX];
+	struct psep_msg m, out;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PSEP_MSG_COMMIT;
+	m.commit.transfer_id = 0x11223344;
+	roundtrip(&m, READY_LEN + 6);
+	m.commit.error = TFTP_ERR_OPTNEG;
+	roundtrip(&m, READY_LEN + 6);
+	ck_assert_int_eq(psep_msg_nfds(PSEP_MSG_COMMIT), 0);
+	/* Error 9 is no TFTP error: refused both ways. */
+	m.commit.error = 9;
+	ck_assert_int_eq(encode(&m, buf), -EINVAL);
+	m.commit.error = 0;
+	ck_assert_int_eq(encode(&m, buf), READY_LEN + 6);
+	put_le(buf + READY_LEN + 4, 9, 2);
+	ck_assert_int_eq(psep_msg_decode(buf, READY_LEN + 6, &out), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_nfds)
 {
 	ck_assert_int_eq(psep_msg_nfds(PSEP_MSG_READY), 0);
@@ -954,6 +977,7 @@ static Suite *msg_suite(void)
 	tcase_add_test(tc, test_roundtrip_ready);
 	tcase_add_test(tc, test_roundtrip_job);
 	tcase_add_test(tc, test_roundtrip_result);
+	tcase_add_test(tc, test_roundtrip_commit);
 	tcase_add_test(tc, test_nfds);
 	tcase_add_loop_test(tc, test_bound_encode, 0, sizeof(bounds) / sizeof(bounds[0]));
 	tcase_add_loop_test(tc, test_bound_decode, 0, sizeof(bounds) / sizeof(bounds[0]));

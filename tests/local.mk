@@ -12,6 +12,7 @@ AM_TESTS_ENVIRONMENT = \
 
 if HAVE_CHECK
 CHECK_TESTS = tests/check-packet tests/check-path tests/check-util tests/check-msg \
+	tests/check-options tests/check-netascii tests/check-rto tests/check-upload \
 	tests/check-jail tests/check-transfer
 check_PROGRAMS += $(CHECK_TESTS)
 TESTS += $(CHECK_TESTS)
@@ -29,6 +30,22 @@ tests_check_path_LDADD = libcloister.a $(CHECK_LIBS)
 tests_check_util_SOURCES = tests/check-util.c
 tests_check_util_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_util_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_options_SOURCES = tests/check-options.c
+tests_check_options_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_options_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_netascii_SOURCES = tests/check-netascii.c
+tests_check_netascii_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_netascii_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_rto_SOURCES = tests/check-rto.c
+tests_check_rto_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_rto_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_upload_SOURCES = tests/check-upload.c src/upload.c
+tests_check_upload_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_upload_LDADD = libcloister.a $(CHECK_LIBS)
 
 tests_check_msg_SOURCES = tests/check-msg.c
 tests_check_msg_CFLAGS = $(CHECK_CFLAGS_ALL)
@@ -59,7 +76,9 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 # libFuzzer harnesses (clang): ./configure --enable-fuzzing CC=clang
 if ENABLE_FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined
-noinst_PROGRAMS += tests/fuzz/fuzz-packet tests/fuzz/fuzz-path tests/fuzz/fuzz-msg
+FUZZERS = tests/fuzz/fuzz-packet tests/fuzz/fuzz-path tests/fuzz/fuzz-msg \
+	tests/fuzz/fuzz-options tests/fuzz/fuzz-netascii
+noinst_PROGRAMS += $(FUZZERS)
 tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c
 tests_fuzz_fuzz_packet_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_packet_LDFLAGS = $(FUZZ_FLAGS)
@@ -72,6 +91,15 @@ tests_fuzz_fuzz_msg_SOURCES = tests/fuzz/fuzz-msg.c
 tests_fuzz_fuzz_msg_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_msg_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_msg_LDADD = libcloister.a
+tests_fuzz_fuzz_options_SOURCES = tests/fuzz/fuzz-options.c
+tests_fuzz_fuzz_options_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_options_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_options_LDADD = libcloister.a
+tests_fuzz_fuzz_netascii_SOURCES = tests/fuzz/fuzz-netascii.c
+tests_fuzz_fuzz_netascii_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_netascii_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_netascii_LDADD = libcloister.a
 endif
 EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-path.c tests/fuzz/fuzz-msg.c \
+	tests/fuzz/fuzz-options.c tests/fuzz/fuzz-netascii.c \
 	tests/fuzz/corpus

@@ -615,6 +615,12 @@ static int cmd_get(struct client *c, int argc, char **argv)
 		}
 		if (block != expected)
 			continue; /* stale or from the future: ignore */
+		if (plen > TFTP_BLKSIZE_DEFAULT) {
+			/* We negotiated nothing: more than 512 bytes is a
+			 * server bug, not data. */
+			print_packet(c, buf, (size_t)n, &from);
+			goto done;
+		}
 
 		int r = write_all(out, payload, plen);
 		if (r < 0) {

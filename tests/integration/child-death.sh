@@ -11,7 +11,7 @@ require_root
 require_built
 require_cmd python3 cmp
 
-plan 13
+plan 14
 
 ROOT=$(make_root) || bail "make_root"
 make_file "$ROOT/big.bin" 1048576
@@ -26,6 +26,9 @@ q='"'
 start_tftpd -v --retries=30 --listen=127.0.0.1:"$PORT" "$ROOT" || bail "tftpd did not start"
 M=$TFTPD_PID
 wait_for 5 children_at_least 1
+sleep 0.5
+POOL=$(tftpd_children "$M" | wc -l)
+diag "idle pool: $POOL children"
 
 "$RAWCLIENT" -t 3000 127.0.0.1 "$PORT" hold big.bin 20 >"$HOLD" &
 HOLD_PID=$!
@@ -52,10 +55,17 @@ fi
 is "$(log_count "transfer ${ID:-none} RRQ .*result=")" 1 "the transfer has exactly one result line"
 sleep 0.5
 check "the monitor is still running" proc_alive "$M"
-if wait_for 3 children_at_least 1; then
-	pass "the monitor has a spare child again"
+# reaped: not even a zombie is left.
+if [ -n "$CHILD" ] && wait_for 3 test ! -e "/proc/$CHILD"; then
+	pass "the killed child is reaped within 3 s"
 else
-	fail "the monitor has a spare child again"
+	fail "the killed child is reaped within 3 s"
+fi
+if wait_for 3 children_at_least "$POOL"; then
+	pass "the pool is back to its idle size ($POOL)"
+else
+	fail "the pool is back to its idle size ($POOL)"
+	diag "children now: $(tftpd_children "$M" | tr '\n' ' ')"
 fi
 diag "what the held client received: $(tr '\n' ';' <"$HOLD")"
 kill "$HOLD_PID" 2>/dev/null
@@ -81,13 +91,13 @@ diag "children before: $before; killing spare ${SPARE:-none}"
 sleep 0.5
 check "the monitor survives the death of an idle spare" proc_alive "$M"
 spare_replaced() {
-	! proc_alive "$SPARE" &&
+	[ ! -e "/proc/$SPARE" ] &&
 		[ "$(tftpd_children "$M" | wc -l)" -ge "$(echo $before | wc -w)" ]
 }
 if [ -n "$SPARE" ] && wait_for 3 spare_replaced; then
-	pass "the killed spare is replaced within 3 s"
+	pass "the killed spare is reaped and replaced within 3 s"
 else
-	fail "the killed spare is replaced within 3 s"
+	fail "the killed spare is reaped and replaced within 3 s"
 	diag "children now: $(tftpd_children "$M" | tr '\n' ' ')"
 fi
 check "a download after the spare's death succeeds and is intact" get_ok a.bin

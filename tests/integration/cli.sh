@@ -87,7 +87,7 @@ is "$RC" 1 "an unknown --user exits 1"
 like "$ERR" '.' "an unknown --user gives a message on stderr"
 
 # A server, then a second one on its port.
-if start_tftpd "$LISTEN" "$ROOT"; then
+if start_tftpd --grace=2 "$LISTEN" "$ROOT"; then
 	pass "tftpd $LISTEN ROOT starts and logs ready"
 else
 	fail "tftpd $LISTEN ROOT starts and logs ready"

@@ -10,7 +10,7 @@
 #   /proc       proc_field, proc_root, proc_alive
 #   waiting     wait_for (every wait is bounded)
 # and an EXIT trap that kills every process the test started and removes
-# every temporary file.
+# every temporary file (kept when CLOISTER_KEEP_TMP is set).
 #
 # Skipping: a skipped file prints "1..0 # SKIP reason" and exits 0, which is
 # how the TAP driver (build-aux/tap-driver.sh) counts a skip: it reports any
@@ -26,6 +26,9 @@ TFTPD="$top_builddir/tftpd"
 RAWCLIENT="$top_builddir/tests/rawclient"
 # What the daemon reads and writes must not depend on the caller's locale.
 export LC_ALL=C
+# Sanitizer builds: the monitor is chrooted and not dumpable, so
+# LeakSanitizer (which needs /proc and ptrace) cannot run at its exit.
+export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
 # ---------------------------------------------------------------------------
 # TAP
@@ -215,7 +218,12 @@ _cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -rf "$TMPBASE"
+	# CLOISTER_KEEP_TMP=1 keeps logs and fixtures for a post-mortem.
+	if [ -n "${CLOISTER_KEEP_TMP:-}" ]; then
+		echo "# kept $TMPBASE" >&2
+	else
+		rm -rf "$TMPBASE"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -335,6 +343,7 @@ stop_tftpd() {
 		rc=1
 	fi
 	wait "$pid" 2>/dev/null
+	# shellcheck disable=SC2034 # for the tests
 	TFTPD_STATUS=$?
 	return $rc
 }

@@ -69,12 +69,12 @@ else
 fi
 unlike " $(proc_field "$M" Groups) " ' 0 ' "monitor: not in supplementary group 0"
 is "$(proc_field "$M" CapEff)" "$ZERO" "monitor: CapEff is 0"
-is "$(proc_field "$M" CapPrm)" 00000000000005c0 \
+is "$(proc_field "$M" CapPrm)" 00000000000005e0 \
 	"monitor: CapPrm is exactly setgid, setuid, setpcap, net_bind_service"
 is "$(proc_root "$M")" "$RROOT" "monitor: chrooted into ROOT"
-# /proc/PID belongs to root instead of the process's user when it is not
-# dumpable (kernel task_dump_owner).
-is "$(stat -c %u "/proc/$M")" 0 "monitor: not dumpable"
+# The files in /proc/PID (not the directory itself) belong to root instead
+# of the process's user when it is not dumpable (kernel task_dump_owner).
+is "$(stat -c %u "/proc/$M/status")" 0 "monitor: not dumpable"
 
 # ---- every child
 # every_child DESCRIPTION FUNCTION: one TAP line; FUNCTION PID prints why a
@@ -133,8 +133,8 @@ c_root() {
 }
 c_dumpable() {
 	local o
-	o=$(stat -c %u "/proc/$1")
-	[ "$o" = 0 ] || echo "dumpable (/proc/$1 owned by $o)"
+	o=$(stat -c %u "/proc/$1/status")
+	[ "$o" = 0 ] || echo "dumpable (/proc/$1/status owned by $o)"
 }
 
 for c in $CHILDREN; do

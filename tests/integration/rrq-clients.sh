@@ -46,7 +46,11 @@ done
 
 for s in $SIZES; do
 	rm -f "$OUT/curl.$s"
-	if timeout 120 curl -sS -o "$OUT/curl.$s" "tftp://127.0.0.1:$PORT/f$s" \
+	# curl (7.88) sends tsize and rejects an OACK with "tsize 0" as illegal,
+	# a curl bug: without options the empty file tests the server instead.
+	noopt=
+	[ "$s" -eq 0 ] && noopt=--tftp-no-options
+	if timeout 120 curl -sS $noopt -o "$OUT/curl.$s" "tftp://127.0.0.1:$PORT/f$s" \
 		2>"$OUT/curl.$s.log" && same "f$s" "$OUT/curl.$s"; then
 		pass "curl gets a $s-byte file intact"
 	else
