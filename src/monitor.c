@@ -42,6 +42,7 @@ struct transfer {
 	uint32_t id;
 	enum tftp_opcode op;
 	enum tftp_mode mode;
+	size_t listener;      /* where the request came in */
 	struct request_addr addr;
 	char client[64];
 	char file[ESCAPED_NAME_MAX];
@@ -311,6 +312,8 @@ static void on_child_exit(struct monitor *m, struct child *c, int status)
 			WIFSIGNALED(status) ? how : "internal");
 		if (t->is_upload)
 			upload_abort(&m->transfers[i].upload);
+		/* The client would otherwise wait for its timeouts to run out. */
+		send_error(m, t->listener, &t->addr, TFTP_ERR_UNDEF, "Transfer ended by the server");
 	} else if (!c->ready && !m->stopping) {
 		m->jail_failures++;
 		log_msg(LOG_ERR, "transfer child %d %s before its jail was ready", (int)c->pid, how);
@@ -363,12 +366,12 @@ static bool upload_in_flight(const struct monitor *m, const char *path)
 	return false;
 }
 
-static void record_transfer(struct monitor *m, size_t ci, const struct request_addr *a,
-			    struct request *r)
+static void record_transfer(struct monitor *m, size_t ci, size_t li,
+			    const struct request_addr *a, struct request *r)
 {
 	struct transfer *t = &m->transfers[ci];
 
-	*t = (struct transfer){ .id = r->job.transfer_id, .op = r->req.opcode,
+	*t = (struct transfer){ .id = r->job.transfer_id, .op = r->req.opcode, .listener = li,
 				.mode = r->req.mode, .addr = *a, .blksize = r->job.blksize,
 				.windowsize = r->job.windowsize, .is_upload = r->is_upload,
 				.upload = r->upload };
@@ -422,7 +425,7 @@ static void start_transfer(struct monitor *m, size_t li, const struct request_ad
 	}
 	if (!r->is_upload)
 		request_release(r); /* the child holds the file now */
-	record_transfer(m, ci, a, r);
+	record_transfer(m, ci, li, a, r);
 	log_msg(LOG_DEBUG, "transfer %u start %s client=%s file=\"%s\" mode=%s child=%d",
 		r->job.transfer_id, what, m->transfers[ci].client, r->file,
 		tftp_pkt_mode_name(r->req.mode), (int)c->pid);
