@@ -1,1 +1,2 @@
 dist_man_MANS += man/tftpd.8
+dist_man_MANS += man/tftpd.conf.5

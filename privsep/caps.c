@@ -76,6 +76,30 @@ static int cap_effective(cap_value_t cap, cap_flag_value_t value)
 	return cap_done(caps, 0);
 }
 
+/* Held in both the permitted and the effective set? */
+static bool cap_held(cap_t caps, cap_value_t cap)
+{
+	cap_flag_value_t permitted, effective;
+
+	return cap_get_flag(caps, cap, CAP_PERMITTED, &permitted) == 0 &&
+	       cap_get_flag(caps, cap, CAP_EFFECTIVE, &effective) == 0 &&
+	       permitted == CAP_SET && effective == CAP_SET;
+}
+
+bool caps_can_confine(void)
+{
+	cap_t caps = cap_get_proc();
+	bool ok;
+
+	if (caps == NULL)
+		return false;
+	ok = cap_held(caps, CAP_SYS_CHROOT);
+	for (size_t i = 0; ok && i < N_MONITOR_CAPS; i++)
+		ok = cap_held(caps, monitor_caps[i]);
+	cap_free(caps);
+	return ok;
+}
+
 int caps_raise(cap_value_t cap)
 {
 	return cap_effective(cap, CAP_SET);

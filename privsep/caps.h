@@ -17,10 +17,19 @@
 #include <sys/types.h>
 
 /*
+ * Does this process hold, permitted and effective, CAP_SYS_CHROOT and the
+ * five caps above? Then it can confine itself like root does (chroot, user
+ * switch) although its uid is not 0: systemd's User=tftp with
+ * AmbientCapabilities= (contrib/tftpd.service.in).
+ */
+bool caps_can_confine(void);
+
+/*
  * Become uid/gid (groups: just gid) keeping only the five caps above in the
  * permitted set, effective set empty; securebits locked so that uid 0 and
  * execve grant nothing; the bounding set reduced to the same five caps.
- * Call as root, after chroot. Returns 0 or -errno.
+ * Call as root (or when caps_can_confine()), after chroot. Returns 0 or
+ * -errno.
  */
 int caps_drop_to_user(uid_t uid, gid_t gid);
 

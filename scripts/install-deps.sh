@@ -6,7 +6,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake pkg-config \
-	libsystemd-dev libseccomp-dev libcap-dev check \
+	libsystemd-dev libseccomp-dev libcap-dev libinih-dev check \
 	clang libclang-rt-14-dev \
 	tftp-hpa curl atftp busybox \
-	iproute2 nftables procps mandoc python3 >/dev/null
+	iproute2 nftables procps mandoc python3 openbsd-inetd >/dev/null
+# Packaging checks: systemd-analyze and setpriv (tests/integration/units.sh),
+# the SELinux policy development files (selinux/, selinux.sh).
+apt-get install -y -qq --no-install-recommends \
+	systemd util-linux selinux-policy-dev checkpolicy semodule-utils >/dev/null

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,13 +32,23 @@ static int set_int(int fd, int level, int name, int value)
 
 char *listen_addr_text(const struct sockaddr *sa, char *buf, size_t size)
 {
-	char host[INET6_ADDRSTRLEN];
+	char host[INET6_ADDRSTRLEN], scope[IF_NAMESIZE + 1] = "";
 
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 
+		/* An IPv4 client of a dual-stack socket is logged as what it
+		 * is; a link-local one with its link, without which the
+		 * address names no one. */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host, sizeof(host));
+			snprintf(buf, size, "%s:%u", host, ntohs(s6->sin6_port));
+			return buf;
+		}
 		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(buf, size, "[%s]:%u", host, ntohs(s6->sin6_port));
+		if (s6->sin6_scope_id != 0 && if_indextoname(s6->sin6_scope_id, scope + 1) != NULL)
+			scope[0] = '%';
+		snprintf(buf, size, "[%s%s]:%u", host, scope, ntohs(s6->sin6_port));
 	} else if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
 
@@ -49,20 +60,52 @@ char *listen_addr_text(const struct sockaddr *sa, char *buf, size_t size)
 	return buf;
 }
 
+/* Is fd a UDP socket of a family we serve? 0, or -ENOTSOCK (not a
+ * socket), -ESOCKTNOSUPPORT (not UDP: a stream, or a ping socket),
+ * -EAFNOSUPPORT (neither IPv4 nor IPv6). */
+static int check_udp(int fd, int *ret_family)
+{
+	int type, protocol, family;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	len = sizeof(family);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0)
+		return -errno;
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	len = sizeof(protocol);
+	if (type != SOCK_DGRAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) < 0 || protocol != IPPROTO_UDP)
+		return -ESOCKTNOSUPPORT;
+	*ret_family = family;
+	return 0;
+}
+
+static const char *listen_fd_problem(int error)
+{
+	switch (error) {
+	case -ENOTSOCK:
+		return "not a socket";
+	case -ESOCKTNOSUPPORT:
+		return "a socket, but not a UDP one (a stream socket?)";
+	case -EAFNOSUPPORT:
+		return "a socket, but neither IPv4 nor IPv6";
+	default:
+		return strerror(-error);
+	}
+}
+
 /* Check an inherited or new socket and prepare it for requests. */
 static int adopt(int fd, struct listener *ret)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int type, family, flags;
-	socklen_t olen = sizeof(type);
+	int family, flags, r = check_udp(fd, &family);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) < 0 || type != SOCK_DGRAM)
-		return -ENOTSOCK;
-	olen = sizeof(family);
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &olen) < 0 ||
-	    (family != AF_INET && family != AF_INET6))
-		return -EAFNOSUPPORT;
+	if (r < 0)
+		return r;
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -errno;
 	flags = fcntl(fd, F_GETFL);
@@ -84,7 +127,33 @@ static int adopt(int fd, struct listener *ret)
 	return 0;
 }
 
-static int open_standalone(const struct listen_addr *la, struct listener *ret)
+static uint16_t listen_port(const struct listen_addr *la)
+{
+	return ntohs(la->addr.ss_family == AF_INET
+			     ? ((const struct sockaddr_in *)&la->addr)->sin_port
+			     : ((const struct sockaddr_in6 *)&la->addr)->sin6_port);
+}
+
+/*
+ * [::] alone is dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d, and
+ * the kernel's default (net.ipv6.bindv6only) does not get a say. Listed
+ * with an IPv4 address on the same port it is IPv6 only, or the two
+ * would fight over that port.
+ */
+static bool wants_v6only(const struct settings *s, const struct listen_addr *la)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&la->addr;
+
+	if (la->addr.ss_family != AF_INET6 || !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+		return false;
+	for (size_t i = 0; i < s->n_listen; i++)
+		if (s->listen[i].addr.ss_family == AF_INET &&
+		    listen_port(&s->listen[i]) == listen_port(la))
+			return true;
+	return false;
+}
+
+static int open_standalone(const struct listen_addr *la, bool v6only, struct listener *ret)
 {
 	char text[64];
 	int fd = socket(la->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -92,6 +161,11 @@ static int open_standalone(const struct listen_addr *la, struct listener *ret)
 
 	if (fd < 0)
 		return -errno;
+	if (la->addr.ss_family == AF_INET6 && set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	/* SO_REUSEADDR comes after bind (in adopt): set before, it would let
 	 * a second server bind the same port instead of failing. */
 	if (bind(fd, (const struct sockaddr *)&la->addr, la->len) < 0) {
@@ -110,28 +184,38 @@ static int open_standalone(const struct listen_addr *la, struct listener *ret)
 
 static int from_systemd(int n, struct listener *ret, size_t max)
 {
+	if ((size_t)n > max) {
+		log_msg(LOG_ERR, "systemd passed %d sockets; at most %zu are supported", n, max);
+		return -E2BIG;
+	}
 	for (int i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
+		int r = adopt(fd, &ret[i]);
 
-		if ((size_t)i == max) {
-			log_msg(LOG_ERR, "systemd passed %d sockets; at most %zu are supported", n, max);
-			return -E2BIG;
-		}
-		if (adopt(fd, &ret[i]) < 0) {
-			log_msg(LOG_ERR, "fd %d from systemd is not a UDP socket (IPv4 or IPv6): "
-				"check ListenDatagram= in the socket unit", fd);
-			return -ENOTSOCK;
+		if (r < 0) {
+			log_msg(LOG_ERR, "fd %d from systemd is %s: the socket unit must have "
+				"ListenDatagram= lines only", fd, listen_fd_problem(r));
+			return r;
 		}
 	}
 	return n;
 }
 
-static bool fd0_is_socket(void)
+static int from_inetd(struct listener *ret)
 {
-	int type;
-	socklen_t len = sizeof(type);
+	int r = adopt(0, ret);
 
-	return getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+	if (r == -ENOTSOCK) {
+		log_msg(LOG_ERR, "no socket to serve: give --listen=ADDR[:PORT], "
+			"or start from systemd or inetd");
+		return r;
+	}
+	if (r < 0) {
+		log_msg(LOG_ERR, "fd 0 from inetd is %s: use \"dgram udp wait\" (or udp6)",
+			listen_fd_problem(r));
+		return r;
+	}
+	return 1;
 }
 
 int listen_setup(const struct settings *s, struct listener *ret, size_t max,
@@ -150,21 +234,12 @@ int listen_setup(const struct settings *s, struct listener *ret, size_t max,
 		return from_systemd(n, ret, max);
 	}
 	if (s->n_listen == 0) {
-		if (!fd0_is_socket()) {
-			log_msg(LOG_ERR, "no socket to serve: give --listen=ADDR[:PORT], "
-				"or start from systemd or inetd");
-			return -ENOTSOCK;
-		}
-		if (adopt(0, &ret[0]) < 0) {
-			log_msg(LOG_ERR, "fd 0 from inetd is not a UDP socket: use \"dgram udp wait\"");
-			return -ENOTSOCK;
-		}
 		*ret_mode = LISTEN_INETD;
-		return 1;
+		return from_inetd(&ret[0]);
 	}
 	*ret_mode = LISTEN_STANDALONE;
 	for (size_t i = 0; i < s->n_listen && i < max; i++) {
-		int r = open_standalone(&s->listen[i], &ret[i]);
+		int r = open_standalone(&s->listen[i], wants_v6only(s, &s->listen[i]), &ret[i]);
 
 		if (r < 0) {
 			while (i-- > 0)
@@ -197,34 +272,48 @@ static void local_from_v4(const struct listener *l, struct in_addr a, struct req
 	}
 }
 
+/*
+ * Which of our addresses the request was sent to. An IPv4 request on a
+ * dual-stack socket carries both IP_PKTINFO and IPV6_PKTINFO (with the
+ * mapped address); IP_PKTINFO is preferred, as only it tells a broadcast
+ * request's interface address.
+ */
 static void parse_pktinfo(const struct listener *l, struct msghdr *mh, struct request_addr *r)
 {
+	bool have_v4 = false, have_v6 = false;
+	struct in_pktinfo pi4;
+	struct in6_pktinfo pi6;
+
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			/* A broadcast request is answered from the
-			 * interface's own address, not the broadcast one. */
-			if (pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST) ||
-			    IN_MULTICAST(ntohl(pi.ipi_addr.s_addr)))
-				pi.ipi_addr = pi.ipi_spec_dst;
-			local_from_v4(l, pi.ipi_addr, r);
-			r->ifindex = pi.ipi_ifindex;
-		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi;
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->local;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			s6->sin6_family = AF_INET6;
-			s6->sin6_addr = pi.ipi6_addr;
-			s6->sin6_port = htons(l->port);
-			/* A link-local address means nothing without its link. */
-			if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
-				s6->sin6_scope_id = pi.ipi6_ifindex;
-			r->local_len = sizeof(*s6);
-			r->ifindex = (int)pi.ipi6_ifindex;
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(pi4))) {
+			memcpy(&pi4, CMSG_DATA(c), sizeof(pi4));
+			have_v4 = true;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(pi6))) {
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			have_v6 = true;
 		}
+	}
+	if (have_v4) {
+		/* A broadcast request is answered from the interface's own
+		 * address, not the broadcast one. */
+		if (pi4.ipi_addr.s_addr == htonl(INADDR_BROADCAST) ||
+		    IN_MULTICAST(ntohl(pi4.ipi_addr.s_addr)))
+			pi4.ipi_addr = pi4.ipi_spec_dst;
+		local_from_v4(l, pi4.ipi_addr, r);
+		r->ifindex = pi4.ipi_ifindex;
+	} else if (have_v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->local;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = pi6.ipi6_addr;
+		s6->sin6_port = htons(l->port);
+		/* A link-local address means nothing without its link. */
+		if (IN6_IS_ADDR_LINKLOCAL(&pi6.ipi6_addr))
+			s6->sin6_scope_id = pi6.ipi6_ifindex;
+		r->local_len = sizeof(*s6);
+		r->ifindex = (int)pi6.ipi6_ifindex;
 	}
 }
 

@@ -13,7 +13,7 @@
 
 #include "settings.h"
 
-#define LISTEN_MAX 16
+#define LISTEN_MAX 64 /* sockets from systemd; --listen allows SETTINGS_LISTEN_MAX */
 
 enum listen_mode {
 	LISTEN_SYSTEMD = 0,    /* sockets passed by systemd (sd_listen_fds) */
@@ -37,11 +37,13 @@ struct request_addr {
 };
 
 /*
- * Collect the listening sockets, in this order: systemd's, fd 0 when it is
- * a socket (inetd) and no --listen was given, else --listen. Each is
- * checked to be a UDP socket, made non-blocking, given SO_REUSEADDR and
- * packet-info reception. Logs what is wrong. Returns the number of
- * sockets (>= 1) or -errno.
+ * Collect the listening sockets, in this order: systemd's (any number, up
+ * to max), else fd 0 when no --listen was given (inetd), else --listen
+ * ([::] is dual-stack unless an IPv4 address on its port is listed too).
+ * Each is checked to be an IPv4 or IPv6 UDP socket, made non-blocking,
+ * given SO_REUSEADDR and packet-info reception. Logs what is wrong (an
+ * inherited fd that is not a UDP socket is an error, never skipped).
+ * Returns the number of sockets (>= 1) or -errno.
  */
 int listen_setup(const struct settings *s, struct listener *ret, size_t max,
 		 enum listen_mode *ret_mode);
@@ -70,7 +72,11 @@ int listen_transfer_socket(const struct listener *l, const struct request_addr *
 /* The path MTU towards the peer of a connected socket, 0 if unknown. */
 unsigned listen_path_mtu(int fd);
 
-/* "127.0.0.1:69", "[::1]:69": for logs. Returns buf. */
+/* Room for any address listen_addr_text writes: [v6%ifname]:port. */
+#define LISTEN_ADDR_TEXT_MAX 80
+
+/* "127.0.0.1:69", "[::1]:69", "[fe80::1%eth0]:69"; an IPv4-mapped address
+ * as plain IPv4. For logs. Returns buf. */
 char *listen_addr_text(const struct sockaddr *sa, char *buf, size_t size);
 
 #endif

@@ -7,6 +7,7 @@ libcloister_a_SOURCES = \
 	src/tftp-options.c src/tftp-options.h \
 	src/netascii.c src/netascii.h \
 	src/rto.c src/rto.h \
+	src/log-format.c src/log-format.h \
 	src/transfer.c src/transfer.h src/transfer-internal.h \
 	src/transfer-read.c src/transfer-write.c \
 	privsep/msg.c privsep/msg.h
@@ -19,6 +20,7 @@ tftpd_SOURCES = \
 	src/upload.c src/upload.h \
 	src/listen.c src/listen.h \
 	src/monitor.c src/monitor.h \
-	src/log.c src/log.h
-tftpd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
-tftpd_LDADD = libprivsep.a libcloister.a $(SYSTEMD_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)
+	src/log.c src/log.h \
+	src/notify.c src/notify.h
+tftpd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS) $(INIH_CFLAGS)
+tftpd_LDADD = libprivsep.a libcloister.a $(SYSTEMD_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) $(INIH_LIBS)

@@ -11,6 +11,7 @@
 #endif
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "chroot.h"
 #include "log.h"
 #include "monitor.h"
+#include "notify.h"
 #include "path.h"
 #include "request.h"
 #include "upload.h"
@@ -33,6 +35,8 @@
 
 #define STARTUP_WAIT_MS 5000     /* for the first children to be jailed */
 #define JAIL_FAILURES_MAX 10     /* consecutive children that never got ready */
+#define STATUS_INTERVAL_US 1000000 /* systemd STATUS= at most once a second */
+#define OPTIONS_TEXT_MAX 160     /* "blksize=65464 tsize=..." of one transfer */
 
 enum event_kind { EV_LISTENER = 1, EV_CHILD = 2, EV_SIGNAL = 3 };
 
@@ -44,11 +48,12 @@ struct transfer {
 	enum tftp_mode mode;
 	size_t listener;      /* where the request came in */
 	struct request_addr addr;
-	char client[64];
+	char client[LISTEN_ADDR_TEXT_MAX];
 	char file[ESCAPED_NAME_MAX];
 	char path[TFTP_PATH_MAX];
 	uint32_t blksize;
 	uint32_t windowsize;
+	char options[OPTIONS_TEXT_MAX]; /* as acknowledged, for the log */
 	bool is_upload;
 	struct upload upload; /* the temporary file, until committed or removed */
 };
@@ -67,6 +72,11 @@ struct monitor {
 	bool killed_all;
 	uint64_t stop_deadline_us;
 	uint64_t last_activity_us;
+	uint64_t finished;         /* transfers ended, for systemd's STATUS= */
+	bool status_pending;       /* STATUS= changed but was sent < 1 s ago */
+	uint64_t status_sent_us;
+	uint64_t watchdog_usec;    /* WATCHDOG=1 this often; 0: never */
+	uint64_t watchdog_next_us;
 	uint8_t buf[TFTP_REQUEST_MAX + 1];
 };
 
@@ -114,11 +124,10 @@ static void send_error(struct monitor *m, size_t li, const struct request_addr *
 static void refuse(struct monitor *m, size_t li, const struct request_addr *a, const char *what,
 		   const char *file, enum tftp_error code, const char *text)
 {
-	char client[64];
+	char client[LISTEN_ADDR_TEXT_MAX];
 
 	listen_addr_text((const struct sockaddr *)&a->peer, client, sizeof(client));
-	log_msg(LOG_NOTICE, "refused %s client=%s file=\"%s\" error=%d reason=\"%s\"", what, client,
-		file, code, text);
+	log_refusal(what, client, file, code, text);
 	send_error(m, li, a, code, text);
 }
 
@@ -206,19 +215,55 @@ static struct child *idle_child(struct monitor *m, size_t *ret_index)
 	return idle_child(m, ret_index);
 }
 
-static void log_result(const struct transfer *t, const struct psep_result *r, const char *status)
-{
-	char extra[PSEP_PEER_MSG_MAX + 64] = "";
+/* ---- the record of a transfer and systemd's status line ----------------- */
 
-	if (r->status == PSEP_PEER_ERROR || r->status == PSEP_PROBE)
-		snprintf(extra, sizeof(extra), " peer_error=%u peer_message=\"%s\"", r->peer_error,
-			 r->peer_message); /* printable ASCII: checked by the decoder */
-	log_msg(strcmp(status, "ok") == 0 || strcmp(status, "probe") == 0 ? LOG_INFO : LOG_WARNING,
-		"transfer %u %s client=%s file=\"%s\" mode=%s result=%s bytes=%llu blocks=%llu "
-		"retransmits=%u usec=%llu blksize=%u windowsize=%u rtt_us=%u%s",
-		t->id, op_name(t->op), t->client, t->file, tftp_pkt_mode_name(t->mode), status,
-		(unsigned long long)r->bytes, (unsigned long long)r->blocks, r->retransmits,
-		(unsigned long long)r->duration_usec, t->blksize, t->windowsize, r->rtt_usec, extra);
+static void status_changed(struct monitor *m)
+{
+	m->status_pending = true;
+}
+
+static void send_status(struct monitor *m)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "STATUS=Serving: %zu transfers active, %llu finished",
+		 count_state(m, CHILD_BUSY), (unsigned long long)m->finished);
+	(void)notify_send(text);
+	m->status_pending = false;
+	m->status_sent_us = now_usec();
+}
+
+/* What the monitor knows of a transfer, for log_transfer. */
+static struct log_transfer transfer_record(const struct transfer *t, const char *result)
+{
+	return (struct log_transfer){
+		.id = t->id, .op = op_name(t->op), .client = t->client, .file = t->file,
+		.mode = tftp_pkt_mode_name(t->mode), .result = result, .options = t->options,
+	};
+}
+
+static void log_result(struct monitor *m, const struct transfer *t, const struct psep_result *r,
+		       const char *status)
+{
+	struct log_transfer rec = transfer_record(t, status);
+
+	rec.reported = true;
+	rec.bytes = r->bytes;
+	rec.blocks = r->blocks;
+	rec.retransmits = r->retransmits;
+	rec.usec = r->duration_usec;
+	rec.blksize = t->blksize;
+	rec.windowsize = t->windowsize;
+	rec.rtt_us = r->rtt_usec;
+	if (r->status == PSEP_PEER_ERROR || r->status == PSEP_PROBE) {
+		rec.peer_error = r->peer_error;
+		rec.peer_message = r->peer_message; /* printable ASCII: checked by the decoder */
+	}
+	log_transfer(strcmp(status, "ok") == 0 || strcmp(status, "probe") == 0 ? LOG_INFO
+										: LOG_WARNING,
+		     &rec);
+	m->finished++;
+	status_changed(m);
 }
 
 static uint16_t commit_error(int e)
@@ -286,7 +331,7 @@ static void on_child_message(struct monitor *m, size_t i)
 		m->jail_failures = 0;
 		return;
 	}
-	log_result(&m->transfers[i], &msg.result,
+	log_result(m, &m->transfers[i], &msg.result,
 		   settle_upload(m, c, &m->transfers[i], &msg.result));
 	m->last_activity_us = now_usec();
 	close_child(m, c);
@@ -296,27 +341,30 @@ static void on_child_message(struct monitor *m, size_t i)
 static void on_child_exit(struct monitor *m, struct child *c, int status)
 {
 	size_t i = (size_t)(c - m->children);
-	char how[48];
 
 	if (c->state == CHILD_BUSY && c->sock >= 0)
 		on_child_message(m, i); /* the result may be waiting in the socket */
-	if (WIFSIGNALED(status))
-		snprintf(how, sizeof(how), "killed signal=%d", WTERMSIG(status));
-	else
-		snprintf(how, sizeof(how), "exited status=%d", WEXITSTATUS(status));
 	if (c->state == CHILD_BUSY && !c->reported) {
 		struct transfer *t = &m->transfers[i];
+		struct log_transfer rec = transfer_record(t, WIFSIGNALED(status) ? "killed"
+										   : "internal");
 
-		log_msg(LOG_ERR, "transfer %u %s client=%s file=\"%s\" mode=%s result=%s", t->id,
-			op_name(t->op), t->client, t->file, tftp_pkt_mode_name(t->mode),
-			WIFSIGNALED(status) ? how : "internal");
+		rec.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		log_transfer(LOG_ERR, &rec);
+		m->finished++;
+		status_changed(m);
 		if (t->is_upload)
 			upload_abort(&m->transfers[i].upload);
 		/* The client would otherwise wait for its timeouts to run out. */
 		send_error(m, t->listener, &t->addr, TFTP_ERR_UNDEF, "Transfer ended by the server");
 	} else if (!c->ready && !m->stopping) {
 		m->jail_failures++;
-		log_msg(LOG_ERR, "transfer child %d %s before its jail was ready", (int)c->pid, how);
+		if (WIFSIGNALED(status))
+			log_msg(LOG_ERR, "transfer child %d killed signal=%d before its jail was "
+				"ready", (int)c->pid, WTERMSIG(status));
+		else
+			log_msg(LOG_ERR, "transfer child %d exited status=%d before its jail was "
+				"ready", (int)c->pid, WEXITSTATUS(status));
 	}
 	close_child(m, c);
 	*c = (struct child){ .state = CHILD_FREE, .sock = -1 };
@@ -366,6 +414,17 @@ static bool upload_in_flight(const struct monitor *m, const char *path)
 	return false;
 }
 
+/* "blksize=1428 tsize=9000": what the OACK granted, in its order. */
+static void describe_options(const struct tftp_opt_result *o, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < o->n_acked && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", i ? " " : "",
+					 tftp_opt_name(o->acked[i]), o->values[o->acked[i]]);
+}
+
 static void record_transfer(struct monitor *m, size_t ci, size_t li,
 			    const struct request_addr *a, struct request *r)
 {
@@ -376,6 +435,7 @@ static void record_transfer(struct monitor *m, size_t ci, size_t li,
 				.windowsize = r->job.windowsize, .is_upload = r->is_upload,
 				.upload = r->upload };
 	listen_addr_text((const struct sockaddr *)&a->peer, t->client, sizeof(t->client));
+	describe_options(&r->opts, t->options, sizeof(t->options));
 	memcpy(t->file, r->file, sizeof(t->file));
 	memcpy(t->path, r->path, sizeof(t->path));
 	/* The record owns the temporary file now. */
@@ -429,6 +489,7 @@ static void start_transfer(struct monitor *m, size_t li, const struct request_ad
 	log_msg(LOG_DEBUG, "transfer %u start %s client=%s file=\"%s\" mode=%s child=%d",
 		r->job.transfer_id, what, m->transfers[ci].client, r->file,
 		tftp_pkt_mode_name(r->req.mode), (int)c->pid);
+	status_changed(m);
 	refill_spares(m);
 }
 
@@ -492,6 +553,7 @@ static void begin_stop(struct monitor *m, const char *why)
 	}
 	m->stopping = true;
 	m->stop_deadline_us = now_usec() + (uint64_t)m->s->grace_s * 1000000;
+	(void)notify_send("STOPPING=1\nSTATUS=Stopping: letting transfers in flight finish");
 	for (size_t i = 0; i < m->setup->n_listeners; i++)
 		epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->setup->listeners[i].fd, NULL);
 	/* Idle children read end-of-stream and exit. */
@@ -521,7 +583,10 @@ static void on_signal(struct monitor *m)
 			begin_stop(m, "SIGINT");
 			break;
 		case SIGHUP:
-			log_msg(LOG_NOTICE, "SIGHUP: there is no configuration file to reload");
+			/* Not a reason to die: a stray HUP from a terminal or a
+			 * habit must not cut transfers off. */
+			log_msg(LOG_NOTICE, "SIGHUP: reloading the configuration is not supported; "
+				"ignored (restart to apply changes)");
 			break;
 		}
 	}
@@ -532,41 +597,65 @@ static size_t live_children(const struct monitor *m)
 	return m->n_slots - count_state(m, CHILD_FREE);
 }
 
-/* Milliseconds until the next timer (grace end, inetd idle), -1 for none. */
-static int next_timeout_ms(const struct monitor *m)
+static void earliest(uint64_t *at, uint64_t t)
 {
-	uint64_t now = now_usec(), at;
-
-	if (m->killed_all)
-		return -1; /* only SIGCHLD is left to wait for */
-	if (m->stopping)
-		at = m->stop_deadline_us;
-	else if (m->setup->mode == LISTEN_INETD)
-		at = m->last_activity_us + (uint64_t)m->s->idle_timeout_s * 1000000;
-	else
-		return -1;
-	return at <= now ? 0 : (int)((at - now + 999) / 1000);
+	if (t < *at)
+		*at = t;
 }
 
-static void on_timer(struct monitor *m)
+static uint64_t idle_deadline(const struct monitor *m)
+{
+	return m->last_activity_us + (uint64_t)m->s->idle_timeout_s * 1000000;
+}
+
+/* Milliseconds until the next timer, -1 for none: the end of the grace
+ * period, the inetd idle timeout (only while no transfer runs, which
+ * would otherwise be a busy loop), a held-back STATUS=, the watchdog. */
+static int next_timeout_ms(const struct monitor *m)
+{
+	uint64_t now = now_usec(), at = UINT64_MAX;
+
+	if (m->stopping && !m->killed_all)
+		earliest(&at, m->stop_deadline_us);
+	if (!m->stopping && m->setup->mode == LISTEN_INETD && count_state(m, CHILD_BUSY) == 0)
+		earliest(&at, idle_deadline(m));
+	if (m->status_pending)
+		earliest(&at, m->status_sent_us + STATUS_INTERVAL_US);
+	if (m->watchdog_usec > 0)
+		earliest(&at, m->watchdog_next_us);
+	if (at == UINT64_MAX)
+		return -1;
+	if (at <= now)
+		return 0;
+	return at - now >= (uint64_t)INT_MAX * 1000 ? INT_MAX : (int)((at - now + 999) / 1000);
+}
+
+/* Run whatever timer is due. Called after every wake-up, not only on a
+ * timeout: under steady traffic epoll never times out, and the watchdog
+ * must still be fed. */
+static void run_timers(struct monitor *m)
 {
 	uint64_t now = now_usec();
 
-	if (m->stopping && now >= m->stop_deadline_us) {
-		if (!m->killed_all)
-			log_msg(LOG_NOTICE, "grace period over: ending %zu transfers",
-				count_state(m, CHILD_BUSY));
+	if (m->stopping && !m->killed_all && now >= m->stop_deadline_us) {
+		log_msg(LOG_NOTICE, "grace period over: ending %zu transfers",
+			count_state(m, CHILD_BUSY));
 		for (size_t i = 0; i < m->n_slots; i++)
 			if (m->children[i].state != CHILD_FREE)
 				spawn_kill(&m->children[i], m->setup->privileged);
 		m->killed_all = true;
-		return;
 	}
 	if (!m->stopping && m->setup->mode == LISTEN_INETD && count_state(m, CHILD_BUSY) == 0 &&
-	    now >= m->last_activity_us + (uint64_t)m->s->idle_timeout_s * 1000000) {
+	    now >= idle_deadline(m)) {
 		log_msg(LOG_INFO, "idle for %u s: exiting so that inetd takes the socket back",
 			m->s->idle_timeout_s);
 		begin_stop(m, "idle");
+	}
+	if (m->status_pending && now >= m->status_sent_us + STATUS_INTERVAL_US)
+		send_status(m);
+	if (m->watchdog_usec > 0 && now >= m->watchdog_next_us) {
+		(void)notify_send("WATCHDOG=1");
+		m->watchdog_next_us = now + m->watchdog_usec;
 	}
 }
 
@@ -640,7 +729,7 @@ static int wait_for_pool(struct monitor *m)
 static void announce(const struct monitor *m)
 {
 	const struct monitor_setup *ms = m->setup;
-	char addrs[512] = "", one[64];
+	char addrs[512] = "", one[LISTEN_ADDR_TEXT_MAX];
 	size_t used = 0;
 
 	for (size_t i = 0; i < ms->n_listeners; i++) {
@@ -658,6 +747,15 @@ static void announce(const struct monitor *m)
 	log_msg(LOG_INFO, "ready: serving %s on %s (monitor uid %u, children uid %u, %u spares)",
 		ms->root_text, addrs, (unsigned)getuid(),
 		(unsigned)(ms->jail.switch_ids ? ms->jail.uid : getuid()), m->s->spares);
+}
+
+/* Sockets, root and the first jailed children are there: tell systemd. */
+static void notify_ready(struct monitor *m)
+{
+	(void)notify_send("READY=1\nSTATUS=Serving: 0 transfers active, 0 finished");
+	m->status_sent_us = now_usec();
+	m->watchdog_usec = notify_watchdog_interval_usec();
+	m->watchdog_next_us = m->status_sent_us + m->watchdog_usec;
 }
 
 static int monitor_init(struct monitor *m, const struct monitor_setup *setup)
@@ -698,16 +796,14 @@ int monitor_run(const struct monitor_setup *setup)
 		return EXIT_RUNTIME;
 	}
 	announce(m);
+	notify_ready(m);
 	while (!m->stopping || live_children(m) > 0) {
-		int timeout = next_timeout_ms(m);
-
-		r = wait_events(m, timeout);
+		r = wait_events(m, next_timeout_ms(m));
 		if (r < 0) {
 			log_msg(LOG_ERR, "event loop: %s", strerror(-r));
 			return EXIT_RUNTIME;
 		}
-		if (r == 0 && timeout >= 0)
-			on_timer(m);
+		run_timers(m);
 	}
 	log_msg(LOG_INFO, "stopped");
 	return EXIT_OK;

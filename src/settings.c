@@ -1,6 +1,9 @@
 /*
- * settings.c - command line parsing.
+ * settings.c - the configuration file and the command line.
  *
+ * Both end in one function, apply(), so an option means the same and is
+ * checked the same way wherever it is written; only the way an error is
+ * located differs ("--retries: ..." or "tftpd.conf:3: retries: ...").
  * Numbers are parsed with parse_bounded, addresses with inet_pton only: no
  * name is resolved, so nothing here depends on NSS or the network.
  */
@@ -11,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <ini.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +31,12 @@
 static const char usage_text[] =
 	"Usage: tftpd [OPTION]... [ROOT]\n"
 	"Serve the files under ROOT (default " DEFAULT_ROOT ") over TFTP.\n"
+	"\n"
+	"  -f, --config=FILE          read settings from FILE first: 'key = value'\n"
+	"                             lines, keys named like the long options below\n"
+	"                             (and root = DIR), before any section or under\n"
+	"                             [tftpd]; yes/no for switches. The command line\n"
+	"                             wins; its --listen or --refuse replace the file's.\n"
 	"\n"
 	"Sockets and users:\n"
 	"  -l, --listen=ADDR[:PORT]   listen on ADDR (IPv6 as [ADDR]:PORT); port 69 by\n"
@@ -64,6 +74,9 @@ static const char usage_text[] =
 	"      --idle-timeout=SECONDS started by inetd: exit after this long without\n"
 	"                             requests or transfers (1..86400, default 900)\n"
 	"  -v, --verbose              also log each transfer as it starts\n"
+	"      --log-format=FORMAT    text (default) or json: one JSON object per line\n"
+	"                             on stderr. Under systemd, records go to the\n"
+	"                             journal with TFTP_* fields; under inetd, to syslog\n"
 	"  -h, --help                 show this help and exit\n"
 	"  -V, --version              show the version and exit\n"
 	"\n"
@@ -82,9 +95,14 @@ enum {
 	OPT_OVERWRITE,
 	OPT_UMASK,
 	OPT_MAX_UPLOAD,
+	OPT_LOG_FORMAT,
+	OPT_ROOT, /* the file's "root"; ROOT on the command line */
 };
 
+#define SHORT_OPTIONS "f:l:u:J:B:W:r:cvhV"
+
 static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'f' },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "jail-user", required_argument, NULL, 'J' },
@@ -104,31 +122,35 @@ static const struct option long_options[] = {
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Keys only the file has. */
+static const struct option file_only_keys[] = {
+	{ "root", required_argument, NULL, OPT_ROOT },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Options that take a bounded decimal number, and where it goes. */
 struct number_option {
 	int key;
-	const char *name;
 	unsigned min, max;
 	size_t offset;
 };
 
 static const struct number_option number_options[] = {
-	{ 'r', "retries", 1, 255, offsetof(struct settings, retries) },
-	{ 'W', "windowsize-max", 1, 65535, offsetof(struct settings, windowsize_max) },
-	{ OPT_RETRANSMIT_MIN, "retransmit-min", 1, 255000,
-	  offsetof(struct settings, retransmit_min_ms) },
-	{ OPT_RETRANSMIT_MAX, "retransmit-max", 1, 255000,
-	  offsetof(struct settings, retransmit_max_ms) },
-	{ OPT_DEADLINE, "deadline", 1, 86400, offsetof(struct settings, deadline_s) },
-	{ OPT_SPARES, "spares", 1, 64, offsetof(struct settings, spares) },
-	{ OPT_MAX_TRANSFERS, "max-transfers", 1, 4096, offsetof(struct settings, max_transfers) },
-	{ OPT_GRACE, "grace", 0, 3600, offsetof(struct settings, grace_s) },
-	{ OPT_IDLE_TIMEOUT, "idle-timeout", 1, 86400, offsetof(struct settings, idle_timeout_s) },
+	{ 'r', 1, 255, offsetof(struct settings, retries) },
+	{ 'W', 1, 65535, offsetof(struct settings, windowsize_max) },
+	{ OPT_RETRANSMIT_MIN, 1, 255000, offsetof(struct settings, retransmit_min_ms) },
+	{ OPT_RETRANSMIT_MAX, 1, 255000, offsetof(struct settings, retransmit_max_ms) },
+	{ OPT_DEADLINE, 1, 86400, offsetof(struct settings, deadline_s) },
+	{ OPT_SPARES, 1, 64, offsetof(struct settings, spares) },
+	{ OPT_MAX_TRANSFERS, 1, 4096, offsetof(struct settings, max_transfers) },
+	{ OPT_GRACE, 0, 3600, offsetof(struct settings, grace_s) },
+	{ OPT_IDLE_TIMEOUT, 1, 86400, offsetof(struct settings, idle_timeout_s) },
 };
 
 static int parse_port(const char *s, unsigned *ret)
@@ -204,6 +226,38 @@ int settings_parse_listen(const char *spec, unsigned default_port, struct listen
 	return 0;
 }
 
+/* ---- one option, from wherever it came -------------------------------- */
+
+struct parser {
+	struct settings *cfg;
+	const char *file;  /* NULL while reading the command line */
+	FILE *fp;
+	unsigned line;
+	int read_errno;    /* the file could not be read */
+	bool too_long;     /* a line longer than inih's buffer */
+	bool cli_listen;   /* the command line's --listen replaced the file's */
+	bool cli_refuse;
+	int status;        /* -1 while all is well, else the exit status */
+};
+
+/* The first problem, located: "--NAME: ..." or "FILE:LINE: NAME: ...". */
+__attribute__((format(printf, 3, 4))) static int bad_value(const struct parser *p,
+							  const char *name,
+							  const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->file != NULL)
+		fprintf(stderr, "tftpd: %s:%u: %s: ", p->file, p->line, name);
+	else
+		fprintf(stderr, "tftpd: --%s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(p->file != NULL ? "\n" : "\nTry 'tftpd --help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -216,16 +270,58 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return EXIT_USAGE;
 }
 
-static int parse_number(const struct number_option *o, const char *arg, struct settings *cfg)
+/* argv outlives us; the file's buffer does not. */
+static int keep_string(const struct parser *p, const char *name, const char *arg,
+		       const char **ret)
+{
+	char *copy;
+
+	if (arg[0] == '\0')
+		return bad_value(p, name, "must not be empty");
+	if (p->file == NULL) {
+		*ret = arg;
+		return -1;
+	}
+	copy = strdup(arg);
+	if (copy == NULL) {
+		fputs("tftpd: out of memory\n", stderr);
+		return EXIT_RUNTIME;
+	}
+	*ret = copy;
+	return -1;
+}
+
+/* A switch: given alone on the command line, yes or no in the file. */
+static int parse_switch(const struct parser *p, const char *name, const char *arg, bool *ret)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	if (arg == NULL) {
+		*ret = true;
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(arg, yes[i]) == 0) {
+			*ret = true;
+			return -1;
+		}
+		if (strcasecmp(arg, no[i]) == 0) {
+			*ret = false;
+			return -1;
+		}
+	}
+	return bad_value(p, name, "'%s' is not yes or no (true/false, on/off, 1/0)", arg);
+}
+
+static int parse_number(const struct parser *p, const char *name, const struct number_option *o,
+			const char *arg)
 {
 	uint64_t v;
 
-	if (parse_bounded(arg, o->min, o->max, &v) < 0) {
-		fprintf(stderr, "tftpd: --%s: '%s' is not a number from %u to %u\n", o->name, arg,
-			o->min, o->max);
-		return EXIT_USAGE;
-	}
-	*(unsigned *)(void *)((char *)cfg + o->offset) = (unsigned)v;
+	if (parse_bounded(arg, o->min, o->max, &v) < 0)
+		return bad_value(p, name, "'%s' is not a number from %u to %u", arg, o->min, o->max);
+	*(unsigned *)(void *)((char *)p->cfg + o->offset) = (unsigned)v;
 	return -1;
 }
 
@@ -254,94 +350,228 @@ static int parse_size(const char *arg, uint64_t *ret)
 	return 0;
 }
 
-static int parse_special(int c, const char *arg, struct settings *cfg)
+static int parse_listen(struct parser *p, const char *name, const char *arg)
 {
-	uint64_t v;
-	int opt;
+	struct settings *cfg = p->cfg;
 
-	switch (c) {
-	case 'B':
-		if (strcmp(arg, "mtu") == 0) {
-			cfg->blksize_mtu = true;
-			return -1;
-		}
-		if (parse_bounded(arg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v) < 0)
-			return usage_error("--blksize-max: '%s' is not 'mtu' or a number from "
-					   "8 to 65464", arg);
-		cfg->blksize_max = (unsigned)v;
-		cfg->blksize_mtu = false;
-		return -1;
-	case OPT_REFUSE:
-		opt = tftp_opt_from_name(arg);
-		if (opt < 0)
-			return usage_error("--refuse: unknown option '%s' (blksize, tsize, timeout, "
-					   "windowsize, rollover, utimeout)", arg);
-		cfg->refused |= 1u << opt;
-		return -1;
-	case OPT_UMASK: {
-		char *end;
-		unsigned long m;
-
-		errno = 0;
-		m = strtoul(arg, &end, 8);
-		if (errno || *arg == '\0' || *end != '\0' || m > 0777)
-			return usage_error("--umask: '%s' is not an octal mask from 0 to 0777", arg);
-		cfg->umask = (unsigned)m;
-		return -1;
+	/* The command line's addresses replace the file's, not add to them. */
+	if (p->file == NULL && !p->cli_listen) {
+		p->cli_listen = true;
+		cfg->n_listen = 0;
 	}
-	case OPT_MAX_UPLOAD:
-		if (parse_size(arg, &cfg->max_upload) < 0)
-			return usage_error("--max-upload-size: '%s' is not a size such as "
-					   "1048576, 512K, 100M or 4G", arg);
-		return -1;
-	}
-	return EXIT_USAGE;
+	if (cfg->n_listen == SETTINGS_LISTEN_MAX)
+		return bad_value(p, name, "too many addresses (at most %d): %s",
+				 SETTINGS_LISTEN_MAX, arg);
+	if (settings_parse_listen(arg, TFTP_PORT, &cfg->listen[cfg->n_listen]) < 0)
+		return bad_value(p, name, "'%s' is not ADDR[:PORT] with a numeric address and a "
+				 "port from 1 to 65535", arg);
+	cfg->n_listen++;
+	return -1;
 }
 
-static int parse_one(int c, const char *arg, struct settings *cfg)
+static int parse_refuse(struct parser *p, const char *name, const char *arg)
 {
+	int opt = tftp_opt_from_name(arg);
+
+	if (p->file == NULL && !p->cli_refuse) {
+		p->cli_refuse = true;
+		p->cfg->refused = 0;
+	}
+	if (opt < 0)
+		return bad_value(p, name, "unknown option '%s' (blksize, tsize, timeout, "
+				 "windowsize, rollover, utimeout)", arg);
+	p->cfg->refused |= 1u << opt;
+	return -1;
+}
+
+static int parse_blksize_max(const struct parser *p, const char *name, const char *arg)
+{
+	uint64_t v;
+
+	if (strcmp(arg, "mtu") == 0) {
+		p->cfg->blksize_mtu = true;
+		return -1;
+	}
+	if (parse_bounded(arg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v) < 0)
+		return bad_value(p, name, "'%s' is not 'mtu' or a number from 8 to 65464", arg);
+	p->cfg->blksize_max = (unsigned)v;
+	p->cfg->blksize_mtu = false;
+	return -1;
+}
+
+static int parse_umask(const struct parser *p, const char *name, const char *arg)
+{
+	char *end;
+	unsigned long m;
+
+	errno = 0;
+	m = strtoul(arg, &end, 8);
+	if (errno || *arg < '0' || *arg > '7' || *end != '\0' || m > 0777)
+		return bad_value(p, name, "'%s' is not an octal mask from 0 to 0777", arg);
+	p->cfg->umask = (unsigned)m;
+	return -1;
+}
+
+static int parse_log_format(const struct parser *p, const char *name, const char *arg)
+{
+	if (strcmp(arg, "text") == 0)
+		p->cfg->log_format = LOG_FORMAT_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		p->cfg->log_format = LOG_FORMAT_JSON;
+	else
+		return bad_value(p, name, "'%s' is not text or json", arg);
+	return -1;
+}
+
+/*
+ * The one place an option's value is checked and stored. arg is NULL
+ * for a switch given on the command line. Returns -1, or an exit status
+ * after printing one message.
+ */
+static int apply(struct parser *p, const struct option *o, const char *arg)
+{
+	struct settings *cfg = p->cfg;
+	const char *name = o->name;
+
 	for (size_t i = 0; i < sizeof(number_options) / sizeof(number_options[0]); i++)
-		if (number_options[i].key == c)
-			return parse_number(&number_options[i], arg, cfg);
-	switch (c) {
+		if (number_options[i].key == o->val)
+			return parse_number(p, name, &number_options[i], arg);
+	switch (o->val) {
 	case 'l':
-		if (cfg->n_listen == SETTINGS_LISTEN_MAX)
-			return usage_error("too many --listen addresses (at most 16): %s", arg);
-		if (settings_parse_listen(arg, TFTP_PORT, &cfg->listen[cfg->n_listen]) < 0)
-			return usage_error("--listen: '%s' is not ADDR[:PORT] with a numeric "
-					   "address and a port from 1 to 65535", arg);
-		cfg->n_listen++;
+		return parse_listen(p, name, arg);
+	case OPT_REFUSE:
+		return parse_refuse(p, name, arg);
+	case 'B':
+		return parse_blksize_max(p, name, arg);
+	case OPT_UMASK:
+		return parse_umask(p, name, arg);
+	case OPT_LOG_FORMAT:
+		return parse_log_format(p, name, arg);
+	case OPT_MAX_UPLOAD:
+		if (parse_size(arg, &cfg->max_upload) < 0)
+			return bad_value(p, name, "'%s' is not a size such as 1048576, 512K, 100M "
+					 "or 4G", arg);
 		return -1;
 	case 'u':
-		cfg->user = arg;
-		return -1;
+		return keep_string(p, name, arg, &cfg->user);
 	case 'J':
-		cfg->jail_user = arg;
-		return -1;
+		return keep_string(p, name, arg, &cfg->jail_user);
+	case OPT_ROOT:
+		return keep_string(p, name, arg, &cfg->root);
 	case 'c':
-		cfg->create = true;
-		return -1;
+		return parse_switch(p, name, arg, &cfg->create);
 	case OPT_OVERWRITE:
-		cfg->overwrite = true;
-		return -1;
+		return parse_switch(p, name, arg, &cfg->overwrite);
 	case 'v':
-		cfg->verbose = true;
-		return -1;
-	case 'h':
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	case 'V':
-		puts("tftpd (" PACKAGE_NAME ") " PACKAGE_VERSION);
-		return EXIT_OK;
-	case 'B':
-	case OPT_REFUSE:
-	case OPT_UMASK:
-	case OPT_MAX_UPLOAD:
-		return parse_special(c, arg, cfg);
+		return parse_switch(p, name, arg, &cfg->verbose);
 	default:
-		fputs("Try 'tftpd --help' for more information.\n", stderr);
+		return bad_value(p, name, "cannot be set here");
+	}
+}
+
+/* ---- the configuration file ------------------------------------------ */
+
+static const struct option *file_key(const char *name)
+{
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0)
+			/* Not settings: what the file would mean by them is unclear. */
+			return o->val == 'f' || o->val == 'h' || o->val == 'V' ? NULL : o;
+	for (const struct option *o = file_only_keys; o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+/* inih's reader, counting lines so that every message can name one, and
+ * refusing a line longer than inih's buffer (inih would read its tail as
+ * a line of its own). */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+	size_t len;
+
+	if (p->status >= 0 || p->too_long)
+		return NULL;
+	errno = 0;
+	if (fgets(str, num, p->fp) == NULL) {
+		if (ferror(p->fp))
+			p->read_errno = errno ? errno : EIO;
+		return NULL;
+	}
+	p->line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' && !feof(p->fp)) {
+		p->too_long = true;
+		return NULL;
+	}
+	return str;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	const struct option *o;
+
+	if (p->status >= 0)
+		return 0; /* one message is enough */
+	if (section[0] != '\0' && strcmp(section, "tftpd") != 0) {
+		fprintf(stderr, "tftpd: %s:%u: unknown section [%s]: settings go before any "
+			"section or under [tftpd]\n", p->file, p->line, section);
+		p->status = EXIT_USAGE;
+		return 0;
+	}
+	o = file_key(name);
+	if (o == NULL) {
+		fprintf(stderr, "tftpd: %s:%u: unknown key '%s'\n", p->file, p->line, name);
+		p->status = EXIT_USAGE;
+		return 0;
+	}
+	p->status = apply(p, o, value);
+	return p->status < 0;
+}
+
+static int load_file(struct parser *p, const char *path)
+{
+	int r;
+
+	p->file = path;
+	p->fp = fopen(path, "re");
+	if (p->fp == NULL) {
+		fprintf(stderr, "tftpd: cannot read %s: %s\n", path, strerror(errno));
 		return EXIT_USAGE;
 	}
+	r = ini_parse_stream(read_line, p, on_key, p);
+	fclose(p->fp);
+	p->fp = NULL;
+	if (p->status >= 0)
+		return p->status;
+	if (p->read_errno != 0) {
+		fprintf(stderr, "tftpd: cannot read %s: %s\n", path, strerror(p->read_errno));
+		return EXIT_USAGE;
+	}
+	if (p->too_long) {
+		fprintf(stderr, "tftpd: %s:%u: line longer than %d characters\n", path, p->line,
+			INI_MAX_LINE - 1);
+		return EXIT_USAGE;
+	}
+	if (r != 0) {
+		fprintf(stderr, "tftpd: %s:%d: not 'key = value', '[section]' or a comment\n",
+			path, r);
+		return EXIT_USAGE;
+	}
+	p->file = NULL;
+	return -1;
+}
+
+/* ---- the command line ------------------------------------------------- */
+
+static const struct option *option_by_key(int c)
+{
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		if (o->val == c)
+			return o;
+	return NULL;
 }
 
 static void set_defaults(struct settings *cfg)
@@ -359,25 +589,75 @@ static void set_defaults(struct settings *cfg)
 	cfg->retransmit_max_ms = 5000;
 	cfg->deadline_s = 3600;
 	cfg->umask = 022;
+	cfg->log_format = LOG_FORMAT_TEXT;
 }
 
-int settings_parse_args(int argc, char **argv, struct settings *cfg)
+/* First pass: --help, --version, malformed options and --config, so that
+ * the file is read before the command line overrides it. */
+static int find_config(int argc, char **argv, struct settings *cfg)
 {
 	int c;
 
-	set_defaults(cfg);
-	while ((c = getopt_long(argc, argv, "l:u:J:B:W:r:cvhV", long_options, NULL)) != -1) {
-		int r = parse_one(c, optarg, cfg);
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'V':
+			puts("tftpd (" PACKAGE_NAME ") " PACKAGE_VERSION);
+			return EXIT_OK;
+		case 'f':
+			cfg->config = optarg;
+			break;
+		case '?':
+		case ':':
+			fputs("Try 'tftpd --help' for more information.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
 
+static int apply_args(struct parser *p, int argc, char **argv)
+{
+	int c;
+
+	optind = 0; /* glibc: start over, from argv[1] */
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
+		const struct option *o = option_by_key(c);
+		int r;
+
+		if (c == 'f')
+			continue;
+		if (o == NULL)
+			return EXIT_USAGE; /* cannot happen: the first pass checked */
+		r = apply(p, o, optarg);
 		if (r >= 0)
 			return r;
 	}
 	if (argc - optind > 1)
 		return usage_error("one ROOT directory at most, not also '%s'", argv[optind + 1]);
 	if (optind < argc)
-		cfg->root = argv[optind];
+		p->cfg->root = argv[optind];
+	return -1;
+}
+
+int settings_parse_args(int argc, char **argv, struct settings *cfg)
+{
+	struct parser p = { .cfg = cfg, .status = -1 };
+	int r;
+
+	set_defaults(cfg);
+	r = find_config(argc, argv, cfg);
+	if (r >= 0)
+		return r;
+	if (cfg->config != NULL && (r = load_file(&p, cfg->config)) >= 0)
+		return r;
+	r = apply_args(&p, argc, argv);
+	if (r >= 0)
+		return r;
 	if (cfg->retransmit_min_ms > cfg->retransmit_max_ms)
-		return usage_error("--retransmit-min (%u ms) is above --retransmit-max (%u ms)",
+		return usage_error("retransmit-min (%u ms) is above retransmit-max (%u ms)",
 				   cfg->retransmit_min_ms, cfg->retransmit_max_ms);
 	return -1;
 }

@@ -1,5 +1,6 @@
 /*
- * settings.h - what the operator asked for on the command line.
+ * settings.h - what the operator asked for: the configuration file
+ * (--config), then the command line, which wins.
  */
 #ifndef CLOISTER_SETTINGS_H
 #define CLOISTER_SETTINGS_H
@@ -9,13 +10,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "log.h"
+
 #define SETTINGS_LISTEN_MAX 16
 
 /* Exit statuses (tftpd(8) EXIT STATUS). */
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1, /* could not start: root, port, user, ... */
-	EXIT_USAGE = 2,   /* bad command line */
+	EXIT_USAGE = 2,   /* bad command line or configuration file */
 };
 
 struct listen_addr {
@@ -24,6 +27,7 @@ struct listen_addr {
 };
 
 struct settings {
+	const char *config;    /* --config, NULL for none */
 	const char *root;
 	struct listen_addr listen[SETTINGS_LISTEN_MAX];
 	size_t n_listen;
@@ -46,11 +50,17 @@ struct settings {
 	unsigned umask;          /* for uploaded files */
 	uint64_t max_upload;     /* bytes, 0 = no limit */
 	bool verbose;
+	enum log_format log_format;
 };
 
 /*
- * Fill cfg from argv. Returns -1 to go on and start, or an exit status:
- * EXIT_OK after --help/--version, EXIT_USAGE after printing one message.
+ * Fill cfg: defaults, then the file named by -f/--config (if any), then
+ * argv. Both go through the same per-option parsing. A repeatable option
+ * (listen, refuse) given on the command line replaces the file's list.
+ * Returns -1 to go on and start, or an exit status: EXIT_OK after
+ * --help/--version, EXIT_USAGE after printing one message (for the file:
+ * "FILE:LINE: key: what is wrong"). Strings from the file are allocated
+ * and live as long as the process.
  */
 int settings_parse_args(int argc, char **argv, struct settings *cfg);
 

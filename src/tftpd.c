@@ -2,16 +2,20 @@
  * tftpd.c - main: acquire everything, then confine, then serve.
  *
  * The order below is the security design; keep it:
- *   1. parse the command line;
- *   2. resolve the service and jail users (NSS) and tzset, while /etc is
+ *   1. read the configuration file and the command line;
+ *   2. connect to systemd's notification socket (a path, which the chroot
+ *      would hide) and take the watchdog interval;
+ *   3. resolve the service and jail users (NSS) and tzset, while /etc is
  *      still the host's;
- *   3. take the sockets (systemd, inetd fd 0, or --listen) and open the
- *      log (syslog is connected now, before the chroot hides /dev/log);
- *   4. open the served root as a directory fd;
- *   5. started as root: chroot into it, switch to the service user and
+ *   4. take the sockets (systemd, inetd fd 0, or --listen) and open the
+ *      log: syslog (inetd) or the journal (systemd) is connected now,
+ *      before the chroot hides /dev/log and /run/systemd/journal;
+ *   5. open the served root as a directory fd;
+ *   6. started as root: chroot into it, switch to the service user and
  *      keep only the capabilities caps.h lists; not dumpable;
- *   6. hand over to the monitor, which forks the jailed children.
- * Nothing after step 5 touches NSS, locale, timezone files or /etc.
+ *   7. hand over to the monitor, which forks the jailed children and
+ *      then tells systemd READY=1 over the socket from step 2.
+ * Nothing after step 6 touches NSS, locale, timezone files or /etc.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +37,7 @@
 #include "listen.h"
 #include "log.h"
 #include "monitor.h"
+#include "notify.h"
 #include "settings.h"
 #include "upload.h"
 #include "util.h"
@@ -134,13 +140,60 @@ static int ensure_std_fds(void)
 	return 0;
 }
 
+/* inetd hands its socket over as fds 0, 1 and 2. Children keep stderr,
+ * so a jailed child would hold the listening socket and could read other
+ * clients' requests: 1 and 2 become /dev/null (syslog is the log then). */
+static int detach_stdio_from_socket(void)
+{
+	struct stat sock, st;
+	int null, r = 0;
+
+	if (fstat(0, &sock) < 0)
+		return -errno;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	for (int fd = 1; fd <= 2 && r == 0; fd++)
+		if (fstat(fd, &st) == 0 && st.st_dev == sock.st_dev && st.st_ino == sock.st_ino &&
+		    dup2(null, fd) < 0)
+			r = -errno;
+	close(null);
+	return r;
+}
+
+/* Step 4's logging: syslog for inetd, the journal when stderr is its
+ * stream, else stderr as opened at step 1. */
+static int open_log(const struct settings *s, enum listen_mode mode)
+{
+	int r;
+
+	if (mode == LISTEN_INETD) {
+		r = detach_stdio_from_socket();
+		if (r < 0) {
+			log_msg(LOG_ERR, "cannot point stdout and stderr away from the inetd "
+				"socket: %s", strerror(-r));
+			return r;
+		}
+		return log_open(LOG_TARGET_SYSLOG, s->log_format, s->verbose);
+	}
+	if (s->log_format == LOG_FORMAT_TEXT && log_stderr_is_journal()) {
+		r = log_open(LOG_TARGET_JOURNAL, s->log_format, s->verbose);
+		if (r < 0)
+			log_msg(LOG_WARNING, "cannot connect to the journal (%s): logging to stderr",
+				strerror(-r));
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct settings s;
 	struct listener listeners[LISTEN_MAX];
 	struct monitor_setup setup = { .settings = &s, .listeners = listeners };
 	struct ids service = { getuid(), getgid() }, jail = { 0, 0 };
-	bool privileged = geteuid() == 0;
+	/* Root, or a non-root user given the caps to confine (systemd's
+	 * User= with AmbientCapabilities=, contrib/tftpd.service.in). */
+	bool privileged = geteuid() == 0 || caps_can_confine();
 	int r, n;
 
 	if (ensure_std_fds() < 0)
@@ -148,7 +201,10 @@ int main(int argc, char **argv)
 	r = settings_parse_args(argc, argv, &s);
 	if (r >= 0)
 		return r;
-	log_open(LOG_TARGET_STDERR, s.verbose);
+	log_open(LOG_TARGET_STDERR, s.log_format, s.verbose);
+	/* Not fatal: serving matters more than telling systemd about it
+	 * (which then reports its own start-up timeout). */
+	(void)notify_open();
 
 	if (privileged && (resolve_service_user(&s, &service) < 0 ||
 			   resolve_jail_user(&s, &service, &jail) < 0))
@@ -159,8 +215,8 @@ int main(int argc, char **argv)
 	if (n < 0)
 		return EXIT_RUNTIME;
 	setup.n_listeners = (size_t)n;
-	if (setup.mode == LISTEN_INETD)
-		log_open(LOG_TARGET_SYSLOG, s.verbose);
+	if (open_log(&s, setup.mode) < 0)
+		return EXIT_RUNTIME;
 
 	setup.root_fd = root_open(s.root);
 	if (setup.root_fd < 0) {

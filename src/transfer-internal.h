@@ -42,6 +42,18 @@ struct xfer {
 	struct netascii_dec dec;
 };
 
+/*
+ * Resends allowed before the client has answered once. A spoofed request
+ * is never answered, so this bounds what a forged source address can make
+ * us send: the first packet and at most this many copies. A real client
+ * that lost our first packet usually resends its request, which is
+ * answered at once (xfer_answer_resent_request).
+ */
+#define UNVERIFIED_RESENDS_MAX 2
+
+/* How many timer-driven resends are allowed now. */
+unsigned xfer_resend_limit(const struct xfer *x);
+
 /* Wire block number of a 64-bit block index (index 0 is the OACK's ACK). */
 uint16_t xfer_wire_block(const struct xfer *x, uint64_t index);
 

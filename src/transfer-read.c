@@ -9,8 +9,8 @@
  * timer runs out, never because of a duplicate ACK (RFC 1123 4.2.3.1).
  *
  * Until the client has answered once, only one packet is in flight and it
- * is resent at most `retries` times: a spoofed request cannot turn us into
- * an amplifier.
+ * is resent at most UNVERIFIED_RESENDS_MAX times: a spoofed request cannot
+ * turn us into an amplifier.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -277,7 +277,7 @@ static bool oack_phase(struct xfer *x)
 				resent = true;
 			}
 		}
-		if (++tries > job->retries)
+		if (++tries > xfer_resend_limit(x))
 			return xfer_finish(x, PSEP_TIMEOUT);
 		rto_backoff(&x->rto);
 	}
@@ -303,7 +303,7 @@ bool xfer_run_read(struct xfer *x)
 		case WAIT_PROGRESS:
 			break;
 		case WAIT_TIMEOUT:
-			if (++r.tries > x->job->retries)
+			if (++r.tries > xfer_resend_limit(x))
 				return xfer_finish(x, PSEP_TIMEOUT);
 			rto_backoff(&x->rto);
 			r.sent = 0; /* resend the window from its first block */

@@ -242,7 +242,7 @@ bool xfer_run_write(struct xfer *x)
 			return false;
 		if (!xfer_check_deadline(x))
 			return false;
-		if (++w.tries > x->job->retries)
+		if (++w.tries > xfer_resend_limit(x))
 			return xfer_finish(x, PSEP_TIMEOUT);
 		rto_backoff(&x->rto);
 		w.in_window = 0;

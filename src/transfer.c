@@ -106,6 +106,13 @@ uint64_t xfer_timer(const struct xfer *x)
 	return t < x->deadline_us ? t : x->deadline_us;
 }
 
+unsigned xfer_resend_limit(const struct xfer *x)
+{
+	if (!x->acked_once && x->job->retries > UNVERIFIED_RESENDS_MAX)
+		return UNVERIFIED_RESENDS_MAX;
+	return x->job->retries;
+}
+
 bool xfer_check_deadline(struct xfer *x)
 {
 	if (x->io->now_us(x->io->ctx) < x->deadline_us)

@@ -69,6 +69,7 @@ struct fake {
 	unsigned upload_sent_blocks;
 	int reported;
 	int commit_error;      /* the monitor's answer to a finished upload */
+	unsigned stop_after;   /* answer only this many DATA packets, then none */
 	int final_acked;       /* UPLOADER: the ACK of the last block arrived */
 	struct psep_result report;
 	/* the client's packets, waiting to be received by the server */
@@ -154,6 +155,9 @@ static void answer_data(struct fake *f, const uint8_t *buf, size_t len)
 {
 	uint16_t block = (uint16_t)(buf[2] << 8 | buf[3]);
 	int in_order, last = len - 4 < f->blksize;
+
+	if (f->stop_after > 0 && f->data_sends > f->stop_after)
+		return;
 
 	switch (f->policy) {
 	case LOSE_FIRST:
@@ -448,15 +452,15 @@ END_TEST
 
 START_TEST(test_lost_data_resent)
 {
-	struct fake f = { .policy = LOSE_FIRST, .lose = 3 };
+	struct fake f = { .policy = LOSE_FIRST, .lose = 2 };
 	struct psep_job job;
 	struct psep_result res;
 
 	make_job(&job, TFTP_OP_RRQ, 512, 1);
 	run_read(&f, &job, 2000, &res);
 	ck_assert_uint_eq(res.status, PSEP_OK);
-	ck_assert_uint_eq(res.retransmits, 3);
-	ck_assert_uint_eq(f.sends, 4 + 3);
+	ck_assert_uint_eq(res.retransmits, 2);
+	ck_assert_uint_eq(f.sends, 4 + 2);
 	ck_assert_int_eq(f.corrupt, 0);
 	free(f.got);
 }
@@ -494,21 +498,43 @@ START_TEST(test_stale_acks_ignored)
 END_TEST
 
 /* A client that never answers (a spoofed request) gets the first packet
- * and `retries` resends, nothing more, whatever window it asked for. */
+ * and at most 2 resends (fewer when --retries says so), nothing more,
+ * whatever window it asked for. */
 START_TEST(test_silent_client_bounded)
 {
 	struct fake f = { .policy = SILENT };
 	struct psep_job job;
 	struct psep_result res;
+	unsigned retries = _i < 2 ? 6 : 1;
 
-	make_job(&job, TFTP_OP_RRQ, 512, (uint32_t)(_i ? 64 : 1));
-	job.retries = 4;
+	make_job(&job, TFTP_OP_RRQ, 512, (uint32_t)(_i & 1 ? 64 : 1));
+	job.retries = retries;
 	run_read(&f, &job, 100000, &res);
 	ck_assert_uint_eq(res.status, PSEP_TIMEOUT);
-	ck_assert_uint_eq(f.sends, 5);
-	ck_assert_uint_eq(res.retransmits, 4);
+	ck_assert_uint_eq(f.sends, 1 + (retries < 2 ? retries : 2));
+	ck_assert_uint_eq(f.data_sends, f.sends);
 	ck_assert_uint_eq(res.bytes, 0);
-	ck_assert_uint_eq(res.duration_usec, 5 * 1000000ULL);
+	free(f.got);
+}
+END_TEST
+
+/* Once the client has answered, a stall gets the full --retries. */
+START_TEST(test_retries_after_contact)
+{
+	struct fake f = { .policy = LOSE_FIRST };
+	struct psep_job job;
+	struct psep_result res;
+
+	make_job(&job, TFTP_OP_RRQ, 512, 1);
+	job.retries = 4;
+	f.lose = 0;
+	f.policy = ACK_ALL;
+	/* Acknowledge block 1, then go silent: 1 + 4 sends of block 2. */
+	f.stop_after = 1;
+	run_read(&f, &job, 5000, &res);
+	ck_assert_uint_eq(res.status, PSEP_TIMEOUT);
+	ck_assert_uint_eq(f.data_sends, 1 + 1 + 4);
+	ck_assert_uint_eq(res.retransmits, 4);
 	free(f.got);
 }
 END_TEST
@@ -521,10 +547,10 @@ START_TEST(test_deadline)
 
 	make_job(&job, TFTP_OP_RRQ, 512, 1);
 	job.retries = 255;
-	job.deadline_s = 3;
+	job.deadline_s = 2;
 	run_read(&f, &job, 5000, &res);
 	ck_assert_uint_eq(res.status, PSEP_DEADLINE);
-	ck_assert_uint_eq(res.duration_usec, 3 * 1000000ULL);
+	ck_assert_uint_eq(res.duration_usec, 2 * 1000000ULL);
 	ck_assert_uint_eq(f.error_sends, 1);
 	free(f.got);
 }
@@ -638,10 +664,10 @@ START_TEST(test_oack_lost)
 	struct psep_result res;
 
 	oack_job(&job, TFTP_OP_RRQ, 16);
-	job.retries = 3;
+	job.retries = 6;
 	run_read(&f, &job, 50000, &res);
 	ck_assert_uint_eq(res.status, PSEP_TIMEOUT);
-	ck_assert_uint_eq(f.sends, 4);
+	ck_assert_uint_eq(f.sends, 3); /* the OACK, resent twice at most */
 	ck_assert_uint_eq(f.data_sends, 0);
 	free(f.got);
 }
@@ -886,7 +912,7 @@ START_TEST(test_upload_silent_client)
 	fake_init(&f, &job);
 	run(&f, &job, &res);
 	ck_assert_uint_eq(res.status, PSEP_TIMEOUT);
-	ck_assert_uint_eq(f.sends, 4); /* ACK 0 and 3 resends */
+	ck_assert_uint_eq(f.sends, 3); /* ACK 0 and 2 resends: never answered */
 	free(f.written);
 }
 END_TEST
@@ -951,7 +977,8 @@ static Suite *transfer_suite(void)
 	tcase_add_test(rd, test_lost_data_resent);
 	tcase_add_test(rd, test_duplicate_acks_no_sorcerer);
 	tcase_add_test(rd, test_stale_acks_ignored);
-	tcase_add_loop_test(rd, test_silent_client_bounded, 0, 2);
+	tcase_add_loop_test(rd, test_silent_client_bounded, 0, 4);
+	tcase_add_test(rd, test_retries_after_contact);
 	tcase_add_test(rd, test_deadline);
 	tcase_add_loop_test(rd, test_rollover_twice, 0, 4);
 	tcase_add_test(rd, test_client_error_midway);

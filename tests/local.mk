@@ -13,7 +13,7 @@ AM_TESTS_ENVIRONMENT = \
 if HAVE_CHECK
 CHECK_TESTS = tests/check-packet tests/check-path tests/check-util tests/check-msg \
 	tests/check-options tests/check-netascii tests/check-rto tests/check-upload \
-	tests/check-jail tests/check-transfer
+	tests/check-jail tests/check-transfer tests/check-log
 check_PROGRAMS += $(CHECK_TESTS)
 TESTS += $(CHECK_TESTS)
 endif
@@ -55,6 +55,10 @@ tests_check_transfer_SOURCES = tests/check-transfer.c
 tests_check_transfer_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_transfer_LDADD = libcloister.a $(CHECK_LIBS)
 
+tests_check_log_SOURCES = tests/check-log.c
+tests_check_log_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_log_LDADD = libcloister.a $(CHECK_LIBS)
+
 tests_check_jail_SOURCES = tests/check-jail.c
 tests_check_jail_CFLAGS = $(CHECK_CFLAGS_ALL) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
 tests_check_jail_LDADD = libprivsep.a libcloister.a $(CHECK_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)
@@ -69,7 +73,13 @@ INTEGRATION_TESTS = \
 	tests/integration/rrq-clients.sh \
 	tests/integration/refusals.sh \
 	tests/integration/privileges.sh \
-	tests/integration/child-death.sh
+	tests/integration/child-death.sh \
+	tests/integration/activation.sh \
+	tests/integration/notify.sh \
+	tests/integration/ipv6.sh \
+	tests/integration/signals.sh \
+	tests/integration/logging.sh \
+	tests/integration/config.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 
@@ -103,3 +113,12 @@ endif
 EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-path.c tests/fuzz/fuzz-msg.c \
 	tests/fuzz/fuzz-options.c tests/fuzz/fuzz-netascii.c \
 	tests/fuzz/corpus
+
+# Packaging: the systemd units (checked, and the daemon run under their
+# sandbox by tests/sd-sandbox), the manual pages, the SELinux module.
+INTEGRATION_TESTS += tests/integration/units.sh tests/integration/manpages.sh \
+	tests/integration/selinux.sh
+check_PROGRAMS += tests/sd-sandbox
+tests_sd_sandbox_SOURCES = tests/sd-sandbox.c
+tests_sd_sandbox_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
+tests_sd_sandbox_LDADD = $(SECCOMP_LIBS)

@@ -31,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tftp-packet.h"
@@ -49,6 +51,12 @@ enum {
 #define TIMEOUT_MS_DEFAULT 2000
 #define TIMEOUT_MS_MAX 600000
 #define COUNT_MAX 100
+#define DELAY_MS_MAX 60000
+#define BLKSIZE_MIN 8
+#define BLKSIZE_MAX 65464
+#define WINDOWSIZE_MAX 65535
+/* A window of 64 blocks of 65464 bytes arrives in one burst: make room. */
+#define RCVBUF_BYTES (8 * 1024 * 1024)
 
 struct client {
 	int fd;
@@ -56,6 +64,8 @@ struct client {
 	bool verbose;
 	int timeout_ms;
 	unsigned count; /* copies of the request, sent back to back */
+	unsigned delay_ms;    /* put: pause before each new DATA block */
+	uint64_t stop_after;  /* put: send only this many DATA blocks (0: all) */
 	struct sockaddr_storage server;
 	socklen_t server_len;
 };
@@ -73,6 +83,10 @@ static void usage(FILE *out)
 		"  -t TIMEOUT_MS   how long to wait for a reply (default %d)\n"
 		"  -n COUNT        send each request COUNT times back to back (default 1)\n"
 		"  -v              print \"FROM ADDR:PORT\" before each received datagram\n"
+		"  -d DELAY_MS     put: pause DELAY_MS before each new DATA block (a slow upload)\n"
+		"  -s BLOCKS       put: send only the first BLOCKS DATA blocks, then stay silent\n"
+		"                  for TIMEOUT_MS or until an ERROR comes, printing whatever\n"
+		"                  arrives (a stalled upload)\n"
 		"  -h              this help\n"
 		"\n"
 		"Commands:\n"
@@ -85,9 +99,22 @@ static void usage(FILE *out)
 		"  hold FILE SECONDS            read request, print the first reply (flushed); if it\n"
 		"                               is DATA 1, never acknowledge and keep the socket open\n"
 		"                               for SECONDS, printing whatever arrives meanwhile\n"
-		"  get FILE OUTFILE             lock-step octet download into OUTFILE, acknowledging\n"
-		"                               every block (block numbers roll over 65535 -> 0);\n"
-		"                               prints \"GOT bytes=N blocks=N\" on success\n"
+		"  get FILE OUTFILE [MODE [OPT VAL]...]\n"
+		"                               download into OUTFILE (the bytes as they travel: no\n"
+		"                               netascii conversion), acknowledging every block, or\n"
+		"                               every window when windowsize was negotiated; block\n"
+		"                               numbers roll over 65535 -> 0; prints the OACK, if\n"
+		"                               any, and \"GOT bytes=N blocks=N\" on success\n"
+		"  put FILE INFILE [MODE [OPT VAL]...]\n"
+		"                               upload INFILE as it is, in windows when windowsize\n"
+		"                               was negotiated; prints the OACK, if any, and\n"
+		"                               \"PUT bytes=N blocks=N\" once the last block is\n"
+		"                               acknowledged (with -s: \"STOPPED blocks=N\")\n"
+		"  abort FILE CODE [MODE [OPT VAL]...]\n"
+		"                               read request; print the first reply; if it is OACK\n"
+		"                               or DATA answer ERROR CODE (a UEFI size probe uses 8),\n"
+		"                               then print every datagram until TIMEOUT_MS of\n"
+		"                               silence, or \"SILENCE\" when none came\n"
 		"\n"
 		"Output lines:\n"
 		"  DATA block=N len=PAYLOAD_LEN    ACK block=N    ERROR code=N msg=TEXT\n"
@@ -95,10 +122,12 @@ static void usage(FILE *out)
 		"  MALFORMED opcode=N len=N        (known opcode that does not parse)\n"
 		"  SHORT len=N                     (datagram shorter than an opcode)\n"
 		"  TIMEOUT                         (nothing arrived in time)\n"
+		"  SILENCE                         (abort: nothing after our ERROR)\n"
+		"  BADOACK REASON                  (get/put: an OACK we cannot accept)\n"
 		"Non-printable bytes in server strings are written as \\xHH.\n"
 		"\n"
-		"Exit status: 0 done (for send, rrq and wrq whatever the server answered);\n"
-		"1 get or hold failed, or a local error; 2 bad usage.\n",
+		"Exit status: 0 done (for send, rrq, wrq and abort whatever the server\n"
+		"answered); 1 get, put or hold failed, or a local error; 2 bad usage.\n",
 		prog, TIMEOUT_MS_DEFAULT);
 }
 
@@ -131,6 +160,12 @@ static void format_addr(const struct sockaddr_storage *sa, char *out, size_t siz
 	} else {
 		snprintf(out, size, "family-%d", sa->ss_family);
 	}
+}
+
+/* The length of a sockaddr of this family, for sendto(). */
+static socklen_t addr_len(const struct sockaddr_storage *sa)
+{
+	return sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -524,28 +559,148 @@ static void reject_foreign(const struct client *c, const struct sockaddr_storage
 	int len = tftp_pkt_build_error(err, sizeof(err), TFTP_ERR_BADTID, "Unknown transfer ID");
 
 	if (len > 0)
-		(void)send_to(c, err, (size_t)len, from,
-			      from->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							  : sizeof(struct sockaddr_in));
+		(void)send_to(c, err, (size_t)len, from, addr_len(from));
+}
+
+/* get and put: a window of big blocks arrives in one burst. Best effort:
+ * SO_RCVBUFFORCE works for root, SO_RCVBUF up to net.core.rmem_max. */
+static void grow_rcvbuf(const struct client *c)
+{
+	int size = RCVBUF_BYTES;
+
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+/* What get and put need to know about one transfer. */
+struct session {
+	struct sockaddr_storage tid; /* the server's end, from its first reply */
+	socklen_t tid_len;
+	bool have_tid;
+	size_t blksize;
+	uint64_t windowsize;
+};
+
+static void session_init(struct session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->blksize = TFTP_BLKSIZE_DEFAULT;
+	s->windowsize = 1;
+}
+
+/* Take the peer's address as the transfer ID; print it with -v. */
+static void session_set_tid(const struct client *c, struct session *s,
+			    const struct sockaddr_storage *from)
+{
+	s->tid = *from;
+	s->tid_len = addr_len(from);
+	s->have_tid = true;
+	if (c->verbose) {
+		char addr[INET6_ADDRSTRLEN + 16];
+		format_addr(from, addr, sizeof(addr));
+		printf("FROM %s\n", addr);
+	}
+}
+
+/* The value we requested for option NAME (case-insensitive), or NULL. */
+static const char *requested(char **opts, int n_opts, const char *name)
+{
+	for (int i = 0; i + 1 < n_opts; i += 2)
+		if (strcasecmp(opts[i], name) == 0)
+			return opts[i + 1];
+	return NULL;
+}
+
+/*
+ * Check an OACK against what we asked for (RFC 2347: only options we sent,
+ * values no bigger than ours) and take blksize and windowsize from it.
+ * Prints the OACK, or "BADOACK ..." and returns -EPROTO.
+ */
+static int session_apply_oack(const struct client *c, struct session *s, const uint8_t *buf,
+			      size_t len, const struct sockaddr_storage *from, char **opts,
+			      int n_opts)
+{
+	const char *p = (const char *)buf + 2;
+	const char *end = (const char *)buf + len;
+
+	print_packet(c, buf, len, from);
+	if (len <= 2 || buf[len - 1] != '\0') {
+		puts("BADOACK malformed");
+		return -EPROTO;
+	}
+	while (p < end) {
+		const char *name = p, *value = p + strlen(p) + 1;
+		if (value >= end) {
+			puts("BADOACK option without value");
+			return -EPROTO;
+		}
+		p = value + strlen(value) + 1;
+
+		const char *asked = requested(opts, n_opts, name);
+		uint64_t v, want;
+		if (asked == NULL) {
+			printf("BADOACK unrequested option %s\n", name);
+			return -EPROTO;
+		}
+		if (strcasecmp(name, "blksize") == 0) {
+			if (parse_bounded(value, BLKSIZE_MIN, BLKSIZE_MAX, &v) < 0 ||
+			    (parse_u64(asked, &want) == 0 && v > want)) {
+				printf("BADOACK blksize %s (asked %s)\n", value, asked);
+				return -EPROTO;
+			}
+			s->blksize = (size_t)v;
+		} else if (strcasecmp(name, "windowsize") == 0) {
+			if (parse_bounded(value, 1, WINDOWSIZE_MAX, &v) < 0 ||
+			    (parse_u64(asked, &want) == 0 && v > want)) {
+				printf("BADOACK windowsize %s (asked %s)\n", value, asked);
+				return -EPROTO;
+			}
+			s->windowsize = v;
+		}
+	}
+	return 0;
+}
+
+/* Request arguments shared by get, put and abort: [MODE [OPT VAL]...]. */
+static int parse_request_args(int argc, char **argv, const char **ret_mode, char ***ret_opts,
+			      int *ret_n_opts)
+{
+	int n_opts = argc > 1 ? argc - 1 : 0;
+
+	if (n_opts % 2 != 0) {
+		fprintf(stderr, "%s: options come in OPT VAL pairs\n", prog);
+		return RC_USAGE;
+	}
+	*ret_mode = argc >= 1 ? argv[0] : "octet";
+	*ret_opts = argv + 1;
+	*ret_n_opts = n_opts;
+	return RC_OK;
 }
 
 static int cmd_get(struct client *c, int argc, char **argv)
 {
 	static uint8_t buf[PKT_MAX];
 	uint8_t req[TFTP_REQUEST_MAX];
-	struct sockaddr_storage from, tid;
-	socklen_t tid_len = 0;
-	bool have_tid = false;
+	struct sockaddr_storage from;
+	struct session s;
+	const char *mode;
+	char **opts;
+	int n_opts;
 	uint16_t expected = 1;
-	uint64_t bytes = 0, blocks = 0;
+	uint64_t bytes = 0, blocks = 0, in_window = 0;
+	bool gap_acked = false;
 	unsigned tries = 0;
 	int rc = RC_FAIL;
 
-	if (argc != 2) {
-		fprintf(stderr, "%s: get: FILE OUTFILE expected\n", prog);
+	if (argc < 2) {
+		fprintf(stderr, "%s: get: FILE OUTFILE [MODE [OPT VAL]...] expected\n", prog);
 		return RC_USAGE;
 	}
-	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_RRQ, argv[0], "octet", NULL, 0);
+	rc = parse_request_args(argc - 2, argv + 2, &mode, &opts, &n_opts);
+	if (rc != RC_OK)
+		return rc;
+	rc = RC_FAIL;
+	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_RRQ, argv[0], mode, opts, n_opts);
 	if (rlen < 0) {
 		fprintf(stderr, "%s: request too long\n", prog);
 		return RC_USAGE;
@@ -555,6 +710,8 @@ static int cmd_get(struct client *c, int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
 		return RC_FAIL;
 	}
+	session_init(&s);
+	grow_rcvbuf(c);
 	if (send_request(c, req, (size_t)rlen) < 0)
 		goto done;
 
@@ -565,18 +722,20 @@ static int cmd_get(struct client *c, int argc, char **argv)
 				printf("TIMEOUT\n");
 				goto done;
 			}
-			/* Resend what the server is waiting for. */
-			int r = have_tid ? send_ack(c, (uint16_t)(expected - 1), &tid, tid_len)
-					 : send_server(c, req, (size_t)rlen);
+			/* Resend what the server is waiting for (after an
+			 * OACK, expected - 1 is block 0). */
+			int r = s.have_tid ? send_ack(c, (uint16_t)(expected - 1), &s.tid, s.tid_len)
+					   : send_server(c, req, (size_t)rlen);
 			if (r < 0)
 				goto done;
+			in_window = 0;
 			continue;
 		}
 		if (n < 0) {
 			report_recv_error(n);
 			goto done;
 		}
-		if (have_tid && !same_addr(&from, &tid)) {
+		if (s.have_tid && !same_addr(&from, &s.tid)) {
 			if (c->verbose) {
 				char addr[INET6_ADDRSTRLEN + 16];
 				format_addr(&from, addr, sizeof(addr));
@@ -586,38 +745,45 @@ static int cmd_get(struct client *c, int argc, char **argv)
 			continue;
 		}
 
+		int op = tftp_pkt_opcode(buf, (size_t)n);
+		if (op == TFTP_OP_OACK && n_opts > 0 && blocks == 0) {
+			if (!s.have_tid) {
+				session_set_tid(c, &s, &from);
+				if (session_apply_oack(c, &s, buf, (size_t)n, &from, opts, n_opts) < 0)
+					goto done;
+			}
+			/* The first OACK, or a resent one (our ACK 0 was lost). */
+			if (send_ack(c, 0, &s.tid, s.tid_len) < 0)
+				goto done;
+			continue;
+		}
+
 		uint16_t block;
 		const uint8_t *payload;
 		size_t plen;
-		if (tftp_pkt_opcode(buf, (size_t)n) != TFTP_OP_DATA ||
+		if (op != TFTP_OP_DATA ||
 		    tftp_pkt_parse_data(buf, (size_t)n, &block, &payload, &plen) < 0) {
-			/* ERROR, OACK (we sent no options) or garbage: the
+			/* ERROR, an OACK we did not ask for, or garbage: the
 			 * transfer is over. */
 			print_packet(c, buf, (size_t)n, &from);
 			goto done;
 		}
-		if (!have_tid) {
-			tid = from;
-			tid_len = from.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							     : sizeof(struct sockaddr_in);
-			have_tid = true;
-			if (c->verbose) {
-				char addr[INET6_ADDRSTRLEN + 16];
-				format_addr(&from, addr, sizeof(addr));
-				printf("FROM %s\n", addr);
+		if (!s.have_tid)
+			session_set_tid(c, &s, &from); /* no options, or all ignored */
+		if (block != expected) {
+			/* Our ACK was lost, the server resent, or a block of the
+			 * window went missing: say once where we are (RFC 7440:
+			 * the server goes on after the last block acknowledged). */
+			if (!gap_acked) {
+				if (send_ack(c, (uint16_t)(expected - 1), &s.tid, s.tid_len) < 0)
+					goto done;
+				gap_acked = true;
+				in_window = 0;
 			}
-		}
-		if (block == (uint16_t)(expected - 1)) {
-			/* Our ACK was lost or the server resent: ACK again. */
-			if (send_ack(c, block, &tid, tid_len) < 0)
-				goto done;
 			continue;
 		}
-		if (block != expected)
-			continue; /* stale or from the future: ignore */
-		if (plen > TFTP_BLKSIZE_DEFAULT) {
-			/* We negotiated nothing: more than 512 bytes is a
-			 * server bug, not data. */
+		if (plen > s.blksize) {
+			/* More than was negotiated is a server bug, not data. */
 			print_packet(c, buf, (size_t)n, &from);
 			goto done;
 		}
@@ -630,9 +796,14 @@ static int cmd_get(struct client *c, int argc, char **argv)
 		bytes += plen;
 		blocks++;
 		tries = 0;
-		if (send_ack(c, block, &tid, tid_len) < 0)
-			goto done;
-		if (plen < TFTP_BLKSIZE_DEFAULT)
+		gap_acked = false;
+		bool last = plen < s.blksize;
+		if (last || ++in_window >= s.windowsize) {
+			if (send_ack(c, block, &s.tid, s.tid_len) < 0)
+				goto done;
+			in_window = 0;
+		}
+		if (last)
 			break;
 		expected++; /* uint16_t: 65535 rolls over to 0 */
 	}
@@ -647,6 +818,266 @@ static int cmd_get(struct client *c, int argc, char **argv)
 done:
 	closep(&out);
 	return rc;
+}
+
+/* DATA block number k (1-based, 64 bits) of fd: header + payload in buf. */
+static ssize_t build_data(int fd, uint64_t size, size_t blksize, uint64_t k, uint8_t *buf,
+			  size_t bufsize)
+{
+	uint64_t off = (k - 1) * blksize;
+	size_t want = off >= size ? 0 : (size - off < blksize ? (size_t)(size - off) : blksize);
+	size_t got = 0;
+
+	if (tftp_pkt_put_data_header(buf, bufsize, (uint16_t)k) < 0 ||
+	    TFTP_DATA_HDR + want > bufsize)
+		return -ENOBUFS;
+	while (got < want) {
+		ssize_t r = pread(fd, buf + TFTP_DATA_HDR + got, want - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO; /* the file shrank under us */
+		got += (size_t)r;
+	}
+	return (ssize_t)(TFTP_DATA_HDR + want);
+}
+
+/* put -s: stay silent for TIMEOUT_MS, printing what the server sends,
+ * until an ERROR ends the transfer. */
+static int stall(const struct client *c, uint64_t sent)
+{
+	static uint8_t buf[PKT_MAX];
+	struct sockaddr_storage from;
+	uint64_t deadline = now_usec() + (uint64_t)c->timeout_ms * 1000;
+
+	printf("STOPPED blocks=%" PRIu64 "\n", sent);
+	fflush(stdout);
+	for (;;) {
+		uint64_t now = now_usec();
+		if (now >= deadline)
+			return RC_OK;
+		ssize_t n = receive(c, (int)((deadline - now + 999) / 1000), buf, sizeof(buf),
+				    &from);
+		if (n == -ETIMEDOUT)
+			return RC_OK;
+		if (n < 0)
+			return report_recv_error(n);
+		print_packet(c, buf, (size_t)n, &from);
+		fflush(stdout);
+		if (tftp_pkt_opcode(buf, (size_t)n) == TFTP_OP_ERROR)
+			return RC_OK;
+	}
+}
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int cmd_put(struct client *c, int argc, char **argv)
+{
+	static uint8_t buf[PKT_MAX];
+	static uint8_t data[PKT_MAX];
+	uint8_t req[TFTP_REQUEST_MAX];
+	struct sockaddr_storage from;
+	struct session s;
+	struct stat st;
+	const char *mode;
+	char **opts;
+	int n_opts;
+	unsigned tries = 0;
+	int rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "%s: put: FILE INFILE [MODE [OPT VAL]...] expected\n", prog);
+		return RC_USAGE;
+	}
+	rc = parse_request_args(argc - 2, argv + 2, &mode, &opts, &n_opts);
+	if (rc != RC_OK)
+		return rc;
+	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_WRQ, argv[0], mode, opts, n_opts);
+	if (rlen < 0) {
+		fprintf(stderr, "%s: request too long\n", prog);
+		return RC_USAGE;
+	}
+	int in = open(argv[1], O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
+		closep(&in);
+		return RC_FAIL;
+	}
+	rc = RC_FAIL;
+	session_init(&s);
+	grow_rcvbuf(c);
+	if (send_request(c, req, (size_t)rlen) < 0)
+		goto done;
+
+	/* The server's go-ahead: ACK 0, or an OACK when we sent options. */
+	for (;;) {
+		ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+		if (n == -ETIMEDOUT) {
+			if (++tries > GET_MAX_TRIES) {
+				printf("TIMEOUT\n");
+				goto done;
+			}
+			if (send_server(c, req, (size_t)rlen) < 0)
+				goto done;
+			continue;
+		}
+		if (n < 0) {
+			report_recv_error(n);
+			goto done;
+		}
+		int op = tftp_pkt_opcode(buf, (size_t)n);
+		uint16_t block;
+		if (op == TFTP_OP_OACK && n_opts > 0) {
+			session_set_tid(c, &s, &from);
+			if (session_apply_oack(c, &s, buf, (size_t)n, &from, opts, n_opts) < 0)
+				goto done;
+			break;
+		}
+		if (op == TFTP_OP_ACK && tftp_pkt_parse_ack(buf, (size_t)n, &block) == 0 &&
+		    block == 0) {
+			session_set_tid(c, &s, &from);
+			break;
+		}
+		print_packet(c, buf, (size_t)n, &from); /* ERROR or nonsense */
+		goto done;
+	}
+
+	/* Blocks are counted from 1 in 64 bits; the wire carries the low 16
+	 * (65535 rolls over to 0). The last block is shorter than blksize,
+	 * empty when the size is a multiple of it. */
+	uint64_t size = (uint64_t)st.st_size;
+	uint64_t total = size / s.blksize + 1;
+	uint64_t base = 1, next = 1, highest = 0;
+	tries = 0;
+	for (;;) {
+		while (next < base + s.windowsize && next <= total) {
+			if (c->stop_after > 0 && next > c->stop_after) {
+				rc = stall(c, c->stop_after);
+				goto done;
+			}
+			if (next > highest && c->delay_ms > 0)
+				pause_ms(c->delay_ms);
+			ssize_t len = build_data(in, size, s.blksize, next, data, sizeof(data));
+			if (len < 0) {
+				fprintf(stderr, "%s: %s: %s\n", prog, argv[1],
+					strerror((int)-len));
+				goto done;
+			}
+			if (send_to(c, data, (size_t)len, &s.tid, s.tid_len) < 0)
+				goto done;
+			if (next > highest)
+				highest = next;
+			next++;
+		}
+
+		ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+		if (n == -ETIMEDOUT) {
+			if (++tries > GET_MAX_TRIES) {
+				printf("TIMEOUT\n");
+				goto done;
+			}
+			next = base; /* resend the window */
+			continue;
+		}
+		if (n < 0) {
+			report_recv_error(n);
+			goto done;
+		}
+		if (!same_addr(&from, &s.tid)) {
+			reject_foreign(c, &from);
+			continue;
+		}
+		int op = tftp_pkt_opcode(buf, (size_t)n);
+		uint16_t block;
+		if (op == TFTP_OP_OACK && base == 1)
+			continue; /* a resent OACK: our DATA 1 is on its way */
+		if (op != TFTP_OP_ACK || tftp_pkt_parse_ack(buf, (size_t)n, &block) < 0) {
+			print_packet(c, buf, (size_t)n, &from);
+			goto done;
+		}
+		/* Which block, of those sent, does this ACK name? A duplicate
+		 * of an old ACK moves nothing and resends nothing (RFC 1123). */
+		for (uint64_t k = next - 1; k >= base; k--) {
+			if ((uint16_t)k != block)
+				continue;
+			base = k + 1;
+			tries = 0;
+			/* Acknowledged short of what we sent: the server missed a
+			 * block; go on from there (RFC 7440). */
+			next = base;
+			break;
+		}
+		if (base > total)
+			break;
+	}
+	printf("PUT bytes=%" PRIu64 " blocks=%" PRIu64 "\n", size, total);
+	rc = RC_OK;
+done:
+	closep(&in);
+	return rc;
+}
+
+static int cmd_abort(struct client *c, int argc, char **argv)
+{
+	static uint8_t buf[PKT_MAX];
+	uint8_t err[128];
+	struct sockaddr_storage from;
+	const char *mode;
+	char **opts;
+	int n_opts;
+	uint64_t code;
+
+	if (argc < 2 || parse_bounded(argv[1], 0, 65535, &code) < 0) {
+		fprintf(stderr, "%s: abort: FILE CODE [MODE [OPT VAL]...] expected\n", prog);
+		return RC_USAGE;
+	}
+	int rc = parse_request_args(argc - 2, argv + 2, &mode, &opts, &n_opts);
+	if (rc != RC_OK)
+		return rc;
+	ssize_t len = build_request(buf, sizeof(buf), TFTP_OP_RRQ, argv[0], mode, opts, n_opts);
+	if (len < 0) {
+		fprintf(stderr, "%s: request too long\n", prog);
+		return RC_USAGE;
+	}
+	if (send_request(c, buf, (size_t)len) < 0)
+		return RC_FAIL;
+
+	ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+	if (n == -ETIMEDOUT) {
+		puts("TIMEOUT");
+		return RC_OK;
+	}
+	if (n < 0)
+		return report_recv_error(n);
+	print_packet(c, buf, (size_t)n, &from);
+	int op = tftp_pkt_opcode(buf, (size_t)n);
+	if (op != TFTP_OP_OACK && op != TFTP_OP_DATA)
+		return RC_OK;
+
+	int elen = tftp_pkt_build_error(err, sizeof(err), (enum tftp_error)code, "aborted");
+	if (elen < 0 || send_to(c, err, (size_t)elen, &from, addr_len(&from)) < 0)
+		return RC_FAIL;
+	bool got = false;
+	for (;;) {
+		n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+		if (n == -ETIMEDOUT)
+			break;
+		if (n < 0)
+			return report_recv_error(n);
+		print_packet(c, buf, (size_t)n, &from);
+		got = true;
+	}
+	if (!got)
+		puts("SILENCE");
+	return RC_OK;
 }
 
 static int open_client(struct client *c, const char *host, const char *port)
@@ -689,7 +1120,7 @@ int main(int argc, char **argv)
 
 	/* "+": stop at the first non-option so that a HEX argument or a
 	 * file name starting with '-' reaches the command. */
-	while ((opt = getopt(argc, argv, "+46t:n:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "+46t:n:d:s:vh")) != -1) {
 		switch (opt) {
 		case '4':
 			c.family = AF_INET;
@@ -711,6 +1142,21 @@ int main(int argc, char **argv)
 				return RC_USAGE;
 			}
 			c.count = (unsigned)v;
+			break;
+		case 'd':
+			if (parse_bounded(optarg, 0, DELAY_MS_MAX, &v) < 0) {
+				fprintf(stderr, "%s: -d: 0..%d milliseconds expected\n", prog,
+					DELAY_MS_MAX);
+				return RC_USAGE;
+			}
+			c.delay_ms = (unsigned)v;
+			break;
+		case 's':
+			if (parse_bounded(optarg, 1, UINT64_MAX, &v) < 0) {
+				fprintf(stderr, "%s: -s: a number of blocks (>= 1) expected\n", prog);
+				return RC_USAGE;
+			}
+			c.stop_after = v;
 			break;
 		case 'v':
 			c.verbose = true;
@@ -745,6 +1191,10 @@ int main(int argc, char **argv)
 		rc = cmd_hold(&c, nargs, args);
 	else if (strcmp(cmd, "get") == 0)
 		rc = cmd_get(&c, nargs, args);
+	else if (strcmp(cmd, "put") == 0)
+		rc = cmd_put(&c, nargs, args);
+	else if (strcmp(cmd, "abort") == 0)
+		rc = cmd_abort(&c, nargs, args);
 	else {
 		fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);
 		rc = RC_USAGE;

@@ -6,11 +6,14 @@
 #   TAP         plan, pass, fail, check, is, like, unlike, diag, finish, bail
 #   skipping    skip_all, require_root, require_cmd, require_built
 #   fixtures    make_root, make_file, free_port, req_hex, str_hex
-#   the daemon  start_tftpd, stop_tftpd, tftpd_children, wait_log, log_count
+#   the daemon  start_tftpd (TFTPD_PREFIX), stop_tftpd, tftpd_children,
+#               wait_log, log_count, log_child
 #   /proc       proc_field, proc_root, proc_alive
 #   waiting     wait_for (every wait is bounded)
-# and an EXIT trap that kills every process the test started and removes
-# every temporary file (kept when CLOISTER_KEEP_TMP is set).
+#   cleanup     on_exit (mounts, network namespaces, nft tables ...)
+# and an EXIT trap that kills every process the test started, runs the
+# on_exit commands and removes every temporary file (kept when
+# CLOISTER_KEEP_TMP is set).
 #
 # Skipping: a skipped file prints "1..0 # SKIP reason" and exits 0, which is
 # how the TAP driver (build-aux/tap-driver.sh) counts a skip: it reports any
@@ -189,6 +192,14 @@ TMPBASE=$(mktemp -d /tmp/cloister-it.XXXXXX) || bail "mktemp failed"
 chmod 755 "$TMPBASE"
 
 _started_pids=()
+_exit_hooks=()
+
+# on_exit COMMAND: run COMMAND (a shell string, eval'd) at exit, after every
+# process the test started is gone (so that a mount is no longer busy) and
+# before the temporary directory is removed; the latest registered runs first.
+on_exit() {
+	_exit_hooks+=("$1")
+}
 
 cleanup() {
 	# Quietly: bash reports every job it reaps after a SIGKILL.
@@ -218,6 +229,10 @@ _cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	local i
+	for ((i = ${#_exit_hooks[@]} - 1; i >= 0; i--)); do
+		eval "${_exit_hooks[$i]}"
+	done
 	# CLOISTER_KEEP_TMP=1 keeps logs and fixtures for a post-mortem.
 	if [ -n "${CLOISTER_KEEP_TMP:-}" ]; then
 		echo "# kept $TMPBASE" >&2
@@ -295,13 +310,16 @@ req_hex() {
 TFTPD_PID=
 TFTPD_LOG=
 TFTPD_STATUS=
+# A command that execs its arguments, to run the daemon through, e.g.
+# (ip netns exec NAME): the process keeps its PID.
+TFTPD_PREFIX=()
 
 # start_tftpd ARG...: run $TFTPD ARG... in the background, stderr to a new
 # log file ($TFTPD_LOG), and wait up to 10 s for its "ready" line. Sets
 # TFTPD_PID. Returns 1 (with the log as diagnostics) if it is not ready.
 start_tftpd() {
 	TFTPD_LOG=$(mktemp "$TMPBASE/tftpd.XXXXXX") || return 1
-	"$TFTPD" "$@" </dev/null >"$TFTPD_LOG.stdout" 2>"$TFTPD_LOG" &
+	"${TFTPD_PREFIX[@]}" "$TFTPD" "$@" </dev/null >"$TFTPD_LOG.stdout" 2>"$TFTPD_LOG" &
 	TFTPD_PID=$!
 	_started_pids+=("$TFTPD_PID")
 	if wait_for 10 _tftpd_ready "$TFTPD_LOG" "$TFTPD_PID"; then
@@ -379,6 +397,13 @@ log_has() {
 # wait_log SECONDS ERE [LOG]: wait for a matching line.
 wait_log() {
 	wait_for "$1" log_has "$2" "${3:-$TFTPD_LOG}"
+}
+
+# log_child ERE [LOG]: the child=PID of the last "transfer N start" line
+# that also matches ERE (needs -v); empty when there is none.
+log_child() {
+	grep -E -- "transfer [0-9]+ start .*$1" "${2:-$TFTPD_LOG}" | tail -n1 |
+		sed -nE 's/.* child=([0-9]+).*/\1/p'
 }
 
 # procs_naming STRING: PIDs (other than ours) whose command line contains
