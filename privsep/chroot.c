@@ -11,7 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -36,23 +39,60 @@ int root_chroot(int root_fd)
 	return 0;
 }
 
-static int openat2_read(int dirfd, const char *path)
+/*
+ * Where a seccomp filter refuses openat2 with ENOSYS (it cannot inspect
+ * its flags: systemd's RestrictSUIDSGID= does this), walk the path one
+ * component at a time instead, and never follow a symbolic link. The
+ * normaliser has already refused ".." and empty components.
+ */
+static int walk_open(int root_fd, const char *relpath, int flags)
+{
+	char buf[PATH_MAX];
+	char *comp = buf, *slash;
+	int dir = root_fd, fd;
+
+	if (strlen(relpath) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, relpath);
+	while ((slash = strchr(comp, '/')) != NULL) {
+		*slash = '\0';
+		fd = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dir != root_fd)
+			close(dir);
+		if (fd < 0)
+			return -errno;
+		dir = fd;
+		comp = slash + 1;
+	}
+	fd = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	if (dir != root_fd)
+		close(dir);
+	return fd;
+}
+
+int root_openat(int root_fd, const char *relpath, int flags)
 {
 	struct open_how how = {
-		/* O_NONBLOCK: opening a FIFO must not wait for a writer.
-		 * O_NOCTTY: a terminal in the root must not become ours. */
-		.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	int fd = (int)syscall(SYS_openat2, root_fd, relpath, &how, sizeof(how));
 
-	return fd < 0 ? -errno : fd;
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS)
+		return -errno;
+	return walk_open(root_fd, relpath, flags);
 }
 
 int root_open_file(int root_fd, const char *relpath, bool world_readable_only, struct stat *ret_st)
 {
 	struct stat st;
-	int fd = openat2_read(root_fd, relpath);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer.
+	 * O_NOCTTY: a terminal in the root must not become ours. */
+	int fd = root_openat(root_fd, relpath, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0)
 		return fd;

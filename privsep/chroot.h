@@ -14,6 +14,14 @@ int root_open(const char *root);
 int root_chroot(int root_fd);
 
 /*
+ * Open relpath (normalised, relative) under root_fd with openat2(RESOLVE_IN_ROOT
+ * | RESOLVE_NO_MAGICLINKS); where a seccomp filter answers openat2 with
+ * ENOSYS, walk it one component at a time without following any symbolic
+ * link. flags as for open(2); O_CLOEXEC is added. The fd or -errno.
+ */
+int root_openat(int root_fd, const char *relpath, int flags);
+
+/*
  * Open relpath for reading under root_fd with openat2(RESOLVE_IN_ROOT |
  * RESOLVE_NO_MAGICLINKS), O_NONBLOCK (a FIFO cannot block us), then fstat
  * the fd: only regular files (-EISDIR for directories, -EPERM for anything

@@ -14,7 +14,7 @@
 #include "child.h"
 #include "spawn.h"
 
-int spawn_child(struct child *c, const struct jail_ids *ids)
+int spawn_child(struct child *c, const struct jail_ids *ids, int stderr_fd)
 {
 	int sv[2];
 	pid_t pid;
@@ -37,6 +37,8 @@ int spawn_child(struct child *c, const struct jail_ids *ids)
 		 * must stay killable and must not inherit that. */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0)
+			_exit(CHILD_EXIT_JAIL);
 		close(sv[0]);
 		child_main(sv[1], ids);
 	}

@@ -35,10 +35,11 @@ struct child {
 
 /*
  * Fork a child that runs child_main (it never returns there). The monitor
- * keeps the socketpair end in c->sock (non-blocking, close-on-exec).
- * Returns 0 or -errno.
+ * keeps the socketpair end in c->sock (non-blocking, close-on-exec). When
+ * stderr_fd >= 0 it becomes the child's fd 2 (so that a subverted child
+ * cannot write lines into our log). Returns 0 or -errno.
  */
-int spawn_child(struct child *c, const struct jail_ids *ids);
+int spawn_child(struct child *c, const struct jail_ids *ids, int stderr_fd);
 
 /*
  * Receive one message from c and check it is legal in c's state. Returns

@@ -11,6 +11,8 @@ apt-get install -y -qq --no-install-recommends \
 	tftp-hpa curl atftp busybox \
 	iproute2 nftables procps mandoc python3 openbsd-inetd >/dev/null
 # Packaging checks: systemd-analyze and setpriv (tests/integration/units.sh),
-# the SELinux policy development files (selinux/, selinux.sh).
+# systemd-nspawn (units-boot.sh), the SELinux policy development files
+# (selinux/, selinux.sh).
 apt-get install -y -qq --no-install-recommends \
-	systemd util-linux selinux-policy-dev checkpolicy semodule-utils >/dev/null
+	systemd systemd-container util-linux \
+	selinux-policy-dev checkpolicy semodule-utils >/dev/null

@@ -155,7 +155,7 @@ static bool wants_v6only(const struct settings *s, const struct listen_addr *la)
 
 static int open_standalone(const struct listen_addr *la, bool v6only, struct listener *ret)
 {
-	char text[64];
+	char text[LISTEN_ADDR_TEXT_MAX];
 	int fd = socket(la->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int r;
 

@@ -169,7 +169,7 @@ static int start_child(struct monitor *m)
 
 	if (c == NULL)
 		return -EAGAIN;
-	r = spawn_child(c, &m->setup->jail);
+	r = spawn_child(c, &m->setup->jail, m->setup->child_stderr);
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot fork a transfer child: %s", strerror(-r));
 		return r;
@@ -217,17 +217,19 @@ static struct child *idle_child(struct monitor *m, size_t *ret_index)
 
 /* ---- the record of a transfer and systemd's status line ----------------- */
 
+/* Sent from run_timers, at most once a second. */
 static void status_changed(struct monitor *m)
 {
-	m->status_pending = true;
+	m->status_pending = notify_enabled();
 }
 
-static void send_status(struct monitor *m)
+/* prefix: "" or "READY=1\n", which goes in the same datagram. */
+static void send_status(struct monitor *m, const char *prefix)
 {
 	char text[128];
 
-	snprintf(text, sizeof(text), "STATUS=Serving: %zu transfers active, %llu finished",
-		 count_state(m, CHILD_BUSY), (unsigned long long)m->finished);
+	snprintf(text, sizeof(text), "%sSTATUS=Serving: %zu transfers active, %llu finished",
+		 prefix, count_state(m, CHILD_BUSY), (unsigned long long)m->finished);
 	(void)notify_send(text);
 	m->status_pending = false;
 	m->status_sent_us = now_usec();
@@ -341,9 +343,14 @@ static void on_child_message(struct monitor *m, size_t i)
 static void on_child_exit(struct monitor *m, struct child *c, int status)
 {
 	size_t i = (size_t)(c - m->children);
+	char how[48];
 
 	if (c->state == CHILD_BUSY && c->sock >= 0)
 		on_child_message(m, i); /* the result may be waiting in the socket */
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "killed signal=%d", WTERMSIG(status));
+	else
+		snprintf(how, sizeof(how), "exited status=%d", WEXITSTATUS(status));
 	if (c->state == CHILD_BUSY && !c->reported) {
 		struct transfer *t = &m->transfers[i];
 		struct log_transfer rec = transfer_record(t, WIFSIGNALED(status) ? "killed"
@@ -359,12 +366,7 @@ static void on_child_exit(struct monitor *m, struct child *c, int status)
 		send_error(m, t->listener, &t->addr, TFTP_ERR_UNDEF, "Transfer ended by the server");
 	} else if (!c->ready && !m->stopping) {
 		m->jail_failures++;
-		if (WIFSIGNALED(status))
-			log_msg(LOG_ERR, "transfer child %d killed signal=%d before its jail was "
-				"ready", (int)c->pid, WTERMSIG(status));
-		else
-			log_msg(LOG_ERR, "transfer child %d exited status=%d before its jail was "
-				"ready", (int)c->pid, WEXITSTATUS(status));
+		log_msg(LOG_ERR, "transfer child %d %s before its jail was ready", (int)c->pid, how);
 	}
 	close_child(m, c);
 	*c = (struct child){ .state = CHILD_FREE, .sock = -1 };
@@ -652,7 +654,7 @@ static void run_timers(struct monitor *m)
 		begin_stop(m, "idle");
 	}
 	if (m->status_pending && now >= m->status_sent_us + STATUS_INTERVAL_US)
-		send_status(m);
+		send_status(m, "");
 	if (m->watchdog_usec > 0 && now >= m->watchdog_next_us) {
 		(void)notify_send("WATCHDOG=1");
 		m->watchdog_next_us = now + m->watchdog_usec;
@@ -752,8 +754,7 @@ static void announce(const struct monitor *m)
 /* Sockets, root and the first jailed children are there: tell systemd. */
 static void notify_ready(struct monitor *m)
 {
-	(void)notify_send("READY=1\nSTATUS=Serving: 0 transfers active, 0 finished");
-	m->status_sent_us = now_usec();
+	send_status(m, "READY=1\n");
 	m->watchdog_usec = notify_watchdog_interval_usec();
 	m->watchdog_next_us = m->status_sent_us + m->watchdog_usec;
 }

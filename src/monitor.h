@@ -20,6 +20,8 @@ struct monitor_setup {
 	const char *root_text;      /* for the log only */
 	bool privileged;            /* started as root: caps held, chrooted */
 	struct jail_ids jail;
+	int child_stderr;           /* what children get as fd 2: /dev/null,
+	                             * or -1 to keep ours (debug builds) */
 };
 
 /*

@@ -15,12 +15,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "settings.h"
 #include "tftp-options.h"
@@ -39,9 +41,11 @@ static const char usage_text[] =
 	"                             wins; its --listen or --refuse replace the file's.\n"
 	"\n"
 	"Sockets and users:\n"
-	"  -l, --listen=ADDR[:PORT]   listen on ADDR (IPv6 as [ADDR]:PORT); port 69 by\n"
-	"                             default; repeatable. Without it, the sockets come\n"
-	"                             from systemd or inetd (fd 0).\n"
+	"  -l, --listen=ADDR[:PORT]   listen on ADDR (IPv6 as [ADDR]:PORT, link-local as\n"
+	"                             [fe80::1%eth0]:PORT); port 69 by default;\n"
+	"                             repeatable. [::] is dual-stack unless an IPv4\n"
+	"                             address on its port is given too. Without it, the\n"
+	"                             sockets come from systemd or inetd (fd 0).\n"
 	"  -u, --user=USER            run the monitor as USER (default tftp, else nobody)\n"
 	"  -J, --jail-user=USER|UID   run transfer children as USER (default tftp-jail,\n"
 	"                             else uid 65533); never root, never the monitor's\n"
@@ -75,8 +79,8 @@ static const char usage_text[] =
 	"                             requests or transfers (1..86400, default 900)\n"
 	"  -v, --verbose              also log each transfer as it starts\n"
 	"      --log-format=FORMAT    text (default) or json: one JSON object per line\n"
-	"                             on stderr. Under systemd, records go to the\n"
-	"                             journal with TFTP_* fields; under inetd, to syslog\n"
+	"                             on stderr. Text under systemd goes to the journal\n"
+	"                             with TFTP_* fields; under inetd, to syslog\n"
 	"  -h, --help                 show this help and exit\n"
 	"  -V, --version              show the version and exit\n"
 	"\n"
@@ -163,15 +167,31 @@ static int parse_port(const char *s, unsigned *ret)
 	return 0;
 }
 
+/* "fe80::1%eth0" or "fe80::1%2": a link-local address names nothing
+ * without its link (RFC 4007 zone), by interface name or index. */
 static int fill_v6(const char *host, unsigned port, struct listen_addr *ret)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ret->addr;
+	const char *zone = strchr(host, '%');
+	size_t len = zone != NULL ? (size_t)(zone - host) : strlen(host);
+	char addr[INET6_ADDRSTRLEN];
+	uint64_t index;
 
 	memset(ret, 0, sizeof(*ret));
 	sin6->sin6_family = AF_INET6;
 	sin6->sin6_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+	if (len >= sizeof(addr))
 		return -EINVAL;
+	memcpy(addr, host, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1)
+		return -EINVAL;
+	if (zone != NULL) {
+		if (parse_bounded(zone + 1, 1, UINT32_MAX, &index) < 0 &&
+		    (index = if_nametoindex(zone + 1)) == 0)
+			return -EINVAL;
+		sin6->sin6_scope_id = (uint32_t)index;
+	}
 	ret->len = sizeof(*sin6);
 	return 0;
 }
@@ -191,7 +211,7 @@ static int fill_v4(const char *host, unsigned port, struct listen_addr *ret)
 
 int settings_parse_listen(const char *spec, unsigned default_port, struct listen_addr *ret)
 {
-	char host[INET6_ADDRSTRLEN + 1];
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
 	const char *port_text = NULL, *colon;
 	unsigned port = default_port;
 	size_t host_len;
@@ -363,8 +383,9 @@ static int parse_listen(struct parser *p, const char *name, const char *arg)
 		return bad_value(p, name, "too many addresses (at most %d): %s",
 				 SETTINGS_LISTEN_MAX, arg);
 	if (settings_parse_listen(arg, TFTP_PORT, &cfg->listen[cfg->n_listen]) < 0)
-		return bad_value(p, name, "'%s' is not ADDR[:PORT] with a numeric address and a "
-				 "port from 1 to 65535", arg);
+		return bad_value(p, name, "'%s' is not ADDR[:PORT] with a numeric address "
+				 "(IPv6 in brackets, a link as [fe80::1%%eth0]) and a port from 1 "
+				 "to 65535", arg);
 	cfg->n_listen++;
 	return -1;
 }

@@ -65,7 +65,8 @@ struct settings {
 int settings_parse_args(int argc, char **argv, struct settings *cfg);
 
 /* Parse "ADDR[:PORT]", "[ADDR6]:PORT" or a bare IPv6 address; numeric
- * only. 0, -EINVAL (address) or -ERANGE (port). */
+ * only, but an IPv6 address may name its link: "[fe80::1%eth0]:69" (the
+ * interface must exist). 0, -EINVAL (address) or -ERANGE (port). */
 int settings_parse_listen(const char *spec, unsigned default_port, struct listen_addr *ret);
 
 #endif

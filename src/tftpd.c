@@ -225,6 +225,18 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	setup.root_text = s.root;
+	/* Children report through their socket, never in our log: their
+	 * stderr is /dev/null, opened now, before the chroot hides it.
+	 * Debugging builds keep stderr to name a forbidden system call or
+	 * print a sanitizer's report. */
+	setup.child_stderr = -1;
+#if !defined(SECCOMP_DEBUG) && !defined(CLOISTER_SANITIZED)
+	setup.child_stderr = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (setup.child_stderr < 0) {
+		log_msg(LOG_ERR, "cannot open /dev/null: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+#endif
 
 	if (privileged) {
 		if (confine(setup.root_fd, s.root, &service) < 0)

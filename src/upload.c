@@ -17,14 +17,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "chroot.h"
 #include "upload.h"
 
 #define TEMP_PREFIX_LEN (sizeof(UPLOAD_TEMP_PREFIX) - 1)
@@ -86,13 +85,7 @@ static int split_path(const char *relpath, char *ret_parent, size_t parent_size,
 /* The parent directory, as a handle for *at calls only (O_PATH). */
 static int open_parent(int root_fd, const char *parent)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, root_fd, parent, &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
+	return root_openat(root_fd, parent, O_PATH | O_DIRECTORY);
 }
 
 /* Decide on the target as it is now; renameat2 decides again at commit. */

@@ -12,7 +12,7 @@ AM_TESTS_ENVIRONMENT = \
 
 if HAVE_CHECK
 CHECK_TESTS = tests/check-packet tests/check-path tests/check-util tests/check-msg \
-	tests/check-options tests/check-netascii tests/check-rto tests/check-upload \
+	tests/check-options tests/check-netascii tests/check-rto tests/check-upload tests/check-chroot \
 	tests/check-jail tests/check-transfer tests/check-log
 check_PROGRAMS += $(CHECK_TESTS)
 TESTS += $(CHECK_TESTS)
@@ -43,9 +43,13 @@ tests_check_rto_SOURCES = tests/check-rto.c
 tests_check_rto_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_rto_LDADD = libcloister.a $(CHECK_LIBS)
 
-tests_check_upload_SOURCES = tests/check-upload.c src/upload.c
+tests_check_upload_SOURCES = tests/check-upload.c src/upload.c privsep/chroot.c
 tests_check_upload_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_upload_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_chroot_SOURCES = tests/check-chroot.c privsep/chroot.c
+tests_check_chroot_CFLAGS = $(CHECK_CFLAGS_ALL) $(SECCOMP_CFLAGS)
+tests_check_chroot_LDADD = $(CHECK_LIBS) $(SECCOMP_LIBS)
 
 tests_check_msg_SOURCES = tests/check-msg.c
 tests_check_msg_CFLAGS = $(CHECK_CFLAGS_ALL)
@@ -79,7 +83,11 @@ INTEGRATION_TESTS = \
 	tests/integration/ipv6.sh \
 	tests/integration/signals.sh \
 	tests/integration/logging.sh \
-	tests/integration/config.sh
+	tests/integration/config.sh \
+	tests/integration/options.sh \
+	tests/integration/uploads.sh \
+	tests/integration/loss.sh \
+	tests/integration/bigfile.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 
@@ -114,11 +122,20 @@ EXTRA_DIST += tests/fuzz/fuzz-packet.c tests/fuzz/fuzz-path.c tests/fuzz/fuzz-ms
 	tests/fuzz/fuzz-options.c tests/fuzz/fuzz-netascii.c \
 	tests/fuzz/corpus
 
-# Packaging: the systemd units (checked, and the daemon run under their
-# sandbox by tests/sd-sandbox), the manual pages, the SELinux module.
-INTEGRATION_TESTS += tests/integration/units.sh tests/integration/manpages.sh \
-	tests/integration/selinux.sh
+# Packaging: the systemd units (checked, the daemon run under their sandbox
+# rebuilt by tests/sd-sandbox, and the real units booted in a container),
+# the manual pages, the SELinux module.
+INTEGRATION_TESTS += tests/integration/units.sh tests/integration/units-boot.sh \
+	tests/integration/manpages.sh tests/integration/selinux.sh
 check_PROGRAMS += tests/sd-sandbox
 tests_sd_sandbox_SOURCES = tests/sd-sandbox.c
 tests_sd_sandbox_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
 tests_sd_sandbox_LDADD = $(SECCOMP_LIBS)
+
+# Speed and memory against tftp-hpa, atftpd and dnsmasq (as root; not part
+# of make check): make bench [BENCH_ROUNDS=5]
+BENCH_ROUNDS = 3
+bench: tftpd
+	top_builddir='$(abs_top_builddir)' $(SHELL) $(top_srcdir)/tests/bench/bench.sh $(BENCH_ROUNDS)
+.PHONY: bench
+EXTRA_DIST += tests/bench/bench.sh

@@ -56,7 +56,7 @@ enum {
 #define BLKSIZE_MAX 65464
 #define WINDOWSIZE_MAX 65535
 /* A window of 64 blocks of 65464 bytes arrives in one burst: make room. */
-#define RCVBUF_BYTES (8 * 1024 * 1024)
+#define RCVBUF_BYTES (32 * 1024 * 1024)
 
 struct client {
 	int fd;

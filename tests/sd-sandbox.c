@@ -6,7 +6,9 @@
  *
  * SYSCALLS_FILE names the allowed system calls, one per line (the unit's
  * SystemCallFilter= expanded by `systemd-analyze syscall-filter`; names
- * this libseccomp does not know are skipped, as systemd does). On top:
+ * this libseccomp does not know are skipped, as systemd does). A line
+ * "!NAME" makes NAME fail with ENOSYS instead, as systemd answers openat2()
+ * under RestrictSUIDSGID=yes. On top:
  *   RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX  socket() of any
  *                                  other family is refused
  *   MemoryDenyWriteExecute=yes     no mapping both writable and executable
@@ -17,6 +19,7 @@
  * across execve and fork, like systemd's.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,15 +80,19 @@ int main(int argc, char **argv)
 	if (ctx == NULL)
 		return die("seccomp_init", ENOMEM);
 	while (fgets(line, sizeof(line), f) != NULL) {
+		bool enosys = line[0] == '!';
+		const char *name = line + enosys;
 		int nr;
 
 		line[strcspn(line, " \t\r\n")] = '\0';
-		if (line[0] == '\0' || line[0] == '#')
+		if (name[0] == '\0' || name[0] == '#')
 			continue;
-		nr = seccomp_syscall_resolve_name(line);
+		nr = seccomp_syscall_resolve_name(name);
 		if (nr == __NR_SCMP_ERROR || nr < 0)
 			continue; /* unknown here, or not on this architecture */
-		if (nr == SCMP_SYS(socket))
+		if (enosys)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+		else if (nr == SCMP_SYS(socket))
 			r = add_socket_rules(ctx);
 		else if (nr == SCMP_SYS(mmap) || nr == SCMP_SYS(mprotect))
 			r = add_wx_rules(ctx, nr, 2);
@@ -94,7 +101,7 @@ int main(int argc, char **argv)
 		else
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		if (r < 0)
-			return die(line, r);
+			return die(name, r);
 		n++;
 	}
 	fclose(f);

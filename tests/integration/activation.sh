@@ -32,8 +32,10 @@ get() {
 P1=$(free_port 46) || bail "no free port"
 P2=$(free_port 4) || bail "no free port"
 SA_LOG="$TMPBASE/socket-activate.log"
+# It passes on only the variables named with -E (sanitizer builds need
+# lib.sh's ASAN_OPTIONS).
 systemd-socket-activate --datagram -l "127.0.0.1:$P1" -l "[::1]:$P1" -l "127.0.0.1:$P2" \
-	"$TFTPD" "$ROOT" </dev/null >"$SA_LOG.out" 2>"$SA_LOG" &
+	-E ASAN_OPTIONS "$TFTPD" "$ROOT" </dev/null >"$SA_LOG.out" 2>"$SA_LOG" &
 SA_PID=$!
 _started_pids+=("$SA_PID")
 

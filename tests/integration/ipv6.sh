@@ -62,7 +62,7 @@ links_up() {
 
 setup_net || skip_all "cannot create network namespaces and veth pairs here"
 
-plan 28
+plan 33
 
 ROOT=$(make_root) || bail "make_root"
 make_file "$ROOT/a.bin" 3000
@@ -136,6 +136,21 @@ served 10.98.0.1 10.98.0.1
 served fd00:98::2 '[fd00:98::2]'
 out=$(ns "$NS_C" "$RAWCLIENT" -t 1500 10.98.0.2 69 rrq a.bin 2>&1)
 is "$out" TIMEOUT "IPv4 to 10.98.0.2 gets no answer: [::] is IPv6-only, the IPv4 socket is 10.98.0.1 only"
+stop_tftpd
+
+# ---------------------------------------------------------------------------
+# A link-local address alone, named with its link.
+
+if start_tftpd --listen='[fe80::98:1%veth-s]:69' "$ROOT"; then
+	pass "tftpd --listen=[fe80::98:1%veth-s]:69 starts"
+else
+	bail "tftpd --listen=[fe80::98:1%veth-s]:69 did not start"
+fi
+like "$(grep -E '(^|: )ready:' "$TFTPD_LOG")" 'on \[fe80::98:1%veth-s\]:69 ' \
+	"the ready line shows the link-local socket with its link"
+served 'fe80::98:1%veth-c' '[fe80::98:1]'
+out=$(ns "$NS_C" "$RAWCLIENT" -t 1500 fd00:98::1 69 rrq a.bin 2>&1)
+is "$out" TIMEOUT "a request to another address of the link gets no answer"
 stop_tftpd
 
 # ---------------------------------------------------------------------------

@@ -153,12 +153,13 @@ rrq_reply() {
 # sorted "OACK a=1 b=2" -> "OACK a=1 b=2" with the pairs in name order, names
 # in lower case (RFC 2347 names are case-insensitive; the order is free).
 oack_set() {
-	local first rest
-	read -r first rest <<<"$1"
-	printf '%s' "$first"
-	for p in $(printf '%s\n' $rest | tr 'A-Z' 'a-z' | sort); do
+	local -a pairs
+	local p
+	read -ra pairs <<<"$1"
+	printf '%s' "${pairs[0]}"
+	while IFS= read -r p; do
 		printf ' %s' "$p"
-	done
+	done < <(printf '%s\n' "${pairs[@]:1}" | tr '[:upper:]' '[:lower:]' | sort)
 	echo
 }
 
@@ -182,7 +183,8 @@ is "$(oack_set "$(rrq_reply blksize 8 tsize 0 timeout 3 windowsize 4 rollover 0 
 	"blksize 8 plus every other option: a complete OACK (bigger than one block)"
 got=$("$RAWCLIENT" 127.0.0.1 "$PORT" get small "$OUT/all.bin" octet blksize 8 tsize 0 timeout 3 \
 	windowsize 4 rollover 0 utimeout 100000)
-if [ $? -eq 0 ] && cmp -s "$ROOT/small" "$OUT/all.bin"; then
+rc=$?
+if [ "$rc" -eq 0 ] && cmp -s "$ROOT/small" "$OUT/all.bin"; then
 	pass "a download with blksize 8 and every option completes intact"
 else
 	fail "a download with blksize 8 and every option completes intact"

@@ -13,7 +13,7 @@ require_root
 require_built
 require_cmd python3 realpath stat
 
-plan 25
+plan 27
 
 ROOT=$(make_root) || bail "make_root"
 make_file "$ROOT/big.bin" 1048576
@@ -131,6 +131,25 @@ c_root() {
 	r=$(proc_root "$1")
 	[ "$r" = "$RROOT" ] || echo "root is '$r'"
 }
+# Only the socketpair, stderr and (busy) the job's two fds; stderr is
+# /dev/null, so a subverted child cannot write lines into the log.
+c_fds() {
+	local fd t extra=""
+	for fd in /proc/"$1"/fd/*; do
+		t=$(readlink "$fd")
+		case "${fd##*/}:$t" in
+		[012]:/dev/null | *:socket:* | *:"$RROOT"/*) ;;
+		*) extra+=" ${fd##*/}->$t" ;;
+		esac
+	done
+	[ -z "$extra" ] || echo "unexpected fds:$extra"
+	[ "$(readlink "/proc/$1/fd/2")" = /dev/null ] || echo "stderr is not /dev/null"
+}
+c_fdcount() {
+	local n
+	n=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -lname '*' ! -lname /dev/null | wc -l)
+	[ "$n" -le 3 ] || echo "$n fds open besides /dev/null"
+}
 c_dumpable() {
 	local o
 	o=$(stat -c %u "/proc/$1/status")
@@ -153,6 +172,8 @@ every_child "children: one gid in all four fields, neither 0 nor the monitor's" 
 every_child "children: not in supplementary group 0" c_groups
 every_child "children: chrooted into ROOT" c_root
 every_child "children: not dumpable" c_dumpable
+every_child "children: stderr is /dev/null, other fds only sockets or the served file" c_fds
+every_child "children: at most 3 fds besides /dev/null (socketpair, file, transfer socket)" c_fdcount
 
 # The busy child on its own, in case it was not listed above.
 if [ -n "$BUSY" ] && [ -r "/proc/$BUSY/status" ]; then

@@ -6,13 +6,15 @@
 # every item it still flags is a deliberate exception named in the unit's
 # opening comment, which also explains every directive the unit sets.
 #
-# systemd is not PID 1 on the build machines, so the service cannot be
-# started as a unit. Instead the daemon runs with the unit's credentials
-# and system call sandbox rebuilt by hand: setpriv gives it the unit's user
-# (tftp, else nobody), AmbientCapabilities=, CapabilityBoundingSet= and
-# NoNewPrivileges=; tests/sd-sandbox loads the unit's SystemCallFilter=
-# (expanded by systemd-analyze, violations kill), RestrictAddressFamilies=,
-# MemoryDenyWriteExecute= and SystemCallArchitectures=. Under that it must
+# Here the daemon runs with the unit's credentials and system call sandbox
+# rebuilt by hand (units-boot.sh runs the real units under systemd in a
+# container): setpriv gives it the unit's user (tftp, else nobody),
+# AmbientCapabilities=, CapabilityBoundingSet= and NoNewPrivileges=;
+# tests/sd-sandbox loads the unit's SystemCallFilter= (expanded by
+# systemd-analyze; violations kill), RestrictAddressFamilies=,
+# MemoryDenyWriteExecute=, SystemCallArchitectures= and
+# RestrictSUIDSGID=yes (systemd then fails openat2() with ENOSYS; tftpd
+# falls back to opening paths one component at a time). Under that it must
 # start, confine itself, serve a file (also with options), take an upload
 # and stop cleanly on SIGTERM.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -101,7 +103,12 @@ rc=$?
 is "$rc" 0 "systemd-analyze verify $man_flag tftpd.socket tftpd.service exits 0"
 is "$out" "" "systemd-analyze verify has nothing to say"
 
-sec=$(cd "$UNITS" && systemd-analyze security --offline=true --threshold=20 ./tftpd.service 2>&1)
+# The issue's bar: 2.0. With the daemon's design the floor is about that
+# (network, the six capabilities, chroot and set*id system calls: see the
+# unit's exceptions).
+MAX_EXPOSURE=20
+sec=$(cd "$UNITS" && systemd-analyze security --offline=true --threshold=$MAX_EXPOSURE \
+	./tftpd.service 2>&1)
 rc=$?
 score=$(printf '%s\n' "$sec" | sed -n 's/.*Overall exposure level for tftpd.service: \([0-9.]*\).*/\1/p')
 # The flagged items, from the JSON form (the table's glyphs depend on
@@ -114,7 +121,7 @@ for e in json.load(sys.stdin):
 diag "systemd-analyze security: exposure $score; flagged:"
 diag "$flagged"
 like "$score" '^[0-9]+\.[0-9]$' "systemd-analyze security --offline=true reports an exposure"
-is "$rc" 0 "the exposure ($score) is at most 2.0 (--threshold=20)"
+is "$rc" 0 "the exposure ($score) is at most 2.0 (--threshold=$MAX_EXPOSURE)"
 
 # Each flagged directive is a deliberate exception named in the comment.
 missing=
@@ -156,6 +163,13 @@ while IFS= read -r line; do
 	fi
 done < <(unit_value "$SERVICE" SystemCallFilter)
 diag "SystemCallFilter= allows $(wc -l <"$TMPBASE/allow") system calls"
+# systemd's RestrictSUIDSGID=yes cannot read struct open_how: openat2()
+# fails with ENOSYS.
+if [ "$(unit_value "$SERVICE" RestrictSUIDSGID)" = yes ]; then
+	grep -vx openat2 "$TMPBASE/allow" >"$TMPBASE/allow.new"
+	echo '!openat2' >>"$TMPBASE/allow.new"
+	mv "$TMPBASE/allow.new" "$TMPBASE/allow"
+fi
 for c in chroot seccomp capset setresuid; do
 	check "the expanded SystemCallFilter= allows $c" grep -qx "$c" "$TMPBASE/allow"
 done

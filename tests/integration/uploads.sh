@@ -33,7 +33,6 @@ OUT=$TMPBASE/out
 mkdir "$OUT"
 PORT=$(free_port) || bail "no free port"
 q='"'
-TEMP_RE='^\.tftpd-upload\.'
 
 # The disk-full case: a 1 MiB tmpfs, mounted before the daemon starts.
 FULL=$ROOT/full
@@ -43,7 +42,7 @@ on_exit "umount '$FULL' 2>/dev/null || umount -l '$FULL'"
 
 # temps DIR: temporary upload files left in DIR.
 temps() {
-	ls -A "$1" | grep -E "$TEMP_RE"
+	find "$1" -maxdepth 1 -name '.tftpd-upload.*' -printf '%f\n'
 }
 no_temps() {
 	[ -z "$(temps "$1")" ]
