@@ -51,12 +51,22 @@ static int send_once(int sock, const uint8_t *buf, size_t len)
 		if (n >= 0)
 			return 0;
 		/* ECONNREFUSED: an ICMP port unreachable from an earlier send;
-		 * the client may still be there, the retry logic decides.
-		 * ENOBUFS: a full queue is loss, which the timer repairs. */
+		 * the client may still be there, the retry logic decides. */
 		if (errno == EINTR || errno == ECONNREFUSED)
 			continue;
-		if (errno == ENOBUFS || errno == EAGAIN)
+		/* A full queue, a local firewall dropping the packet (EPERM)
+		 * or a route that comes and goes: the packet is lost, and
+		 * the retransmission timer repairs loss. */
+		switch (errno) {
+		case ENOBUFS:
+		case EAGAIN:
+		case EPERM:
+		case EHOSTUNREACH:
+		case ENETUNREACH:
+		case EHOSTDOWN:
+		case ENETDOWN:
 			return 0;
+		}
 		return -errno;
 	}
 }

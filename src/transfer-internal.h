@@ -37,6 +37,9 @@ struct xfer {
 	uint64_t start_us;
 	uint64_t deadline_us;
 	bool acked_once;     /* the client has answered once: it is real */
+	uint64_t heard_us;   /* when the client last made progress */
+	uint64_t sent_us;    /* when we last sent anything */
+	bool holding;        /* resends exhausted: silent, listening */
 	bool reported;
 	struct netascii_enc enc;
 	struct netascii_dec dec;
@@ -53,6 +56,30 @@ struct xfer {
 
 /* How many timer-driven resends are allowed now. */
 unsigned xfer_resend_limit(const struct xfer *x);
+
+/* The client made progress: it is real, and its silence starts now. */
+void xfer_heard(struct xfer *x);
+
+enum timeout_action {
+	TIMEOUT_RESEND,  /* send again what is in flight */
+	TIMEOUT_HOLD,    /* send nothing, keep listening */
+	TIMEOUT_GIVE_UP,
+};
+
+/*
+ * What to do when the timer runs out for the `tries`-th time without an
+ * answer. A client that never answered: resend up to xfer_resend_limit
+ * times, then give up. One that did: resend `retries` times, then fall
+ * silent for four of our longest timeouts before giving up (a client
+ * whose 5 s timer runs out gets to retry four times: each may be lost). Silence
+ * matters: some clients restart their own timer on every packet they
+ * get, even a duplicate they ignore, and re-acknowledge only when it runs
+ * out, so resending would keep them from ever speaking up.
+ */
+enum timeout_action xfer_on_timeout(struct xfer *x, unsigned tries);
+
+/* Record a transmission (the timer and the silence count from it). */
+void xfer_sent(struct xfer *x);
 
 /* Wire block number of a 64-bit block index (index 0 is the OACK's ACK). */
 uint16_t xfer_wire_block(const struct xfer *x, uint64_t index);

@@ -134,6 +134,7 @@ static bool send_round(struct xfer *x, struct reader *r)
 	len = (count - 1) * x->stride + TFTP_DATA_HDR + x->slots[limit - 1].len;
 	if (x->io->send_batch(x->io->ctx, slot_pkt(x, r->sent), len, x->stride) < 0)
 		return xfer_finish(x, PSEP_INTERNAL);
+	xfer_sent(x);
 	for (size_t j = r->sent; j < limit; j++) {
 		if (!x->slots[j].sent) {
 			x->slots[j].sent = true;
@@ -176,7 +177,7 @@ static bool slide(struct xfer *x, struct reader *r, size_t n)
 		rto_sample(&x->rto, (uint32_t)(now - s->first_sent_us > UINT32_MAX
 							? UINT32_MAX
 							: now - s->first_sent_us));
-	x->acked_once = true;
+	xfer_heard(x);
 	r->tries = 0;
 	x->res->blocks += n;
 	x->res->bytes += payload_of(x, n);
@@ -246,6 +247,7 @@ static bool oack_phase(struct xfer *x)
 			return false;
 		if (x->io->send(x->io->ctx, job->oack, job->oack_len) < 0)
 			return xfer_finish(x, PSEP_INTERNAL);
+		xfer_sent(x);
 		if (sent_at != 0) {
 			resent = true;
 			x->res->retransmits++;
@@ -266,7 +268,7 @@ static bool oack_phase(struct xfer *x)
 			    block == 0) {
 				if (!resent)
 					rto_sample(&x->rto, (uint32_t)(x->io->now_us(x->io->ctx) - sent_at));
-				x->acked_once = true;
+				xfer_heard(x);
 				return true;
 			}
 			if (op == TFTP_OP_ERROR)
@@ -277,7 +279,8 @@ static bool oack_phase(struct xfer *x)
 				resent = true;
 			}
 		}
-		if (++tries > xfer_resend_limit(x))
+		/* Before ACK 0 the client has not answered: never held. */
+		if (xfer_on_timeout(x, ++tries) != TIMEOUT_RESEND)
 			return xfer_finish(x, PSEP_TIMEOUT);
 		rto_backoff(&x->rto);
 	}
@@ -303,10 +306,16 @@ bool xfer_run_read(struct xfer *x)
 		case WAIT_PROGRESS:
 			break;
 		case WAIT_TIMEOUT:
-			if (++r.tries > xfer_resend_limit(x))
+			switch (xfer_on_timeout(x, ++r.tries)) {
+			case TIMEOUT_GIVE_UP:
 				return xfer_finish(x, PSEP_TIMEOUT);
-			rto_backoff(&x->rto);
-			r.sent = 0; /* resend the window from its first block */
+			case TIMEOUT_HOLD:
+				break;
+			case TIMEOUT_RESEND:
+				rto_backoff(&x->rto);
+				r.sent = 0; /* resend the window from its first block */
+				break;
+			}
 			break;
 		}
 	}

@@ -41,7 +41,8 @@ static bool send_answer(struct xfer *x, struct writer *w, bool again)
 {
 	if (x->io->send(x->io->ctx, w->answer, w->answer_len) < 0)
 		return xfer_finish(x, PSEP_INTERNAL);
-	w->sent_at = x->io->now_us(x->io->ctx);
+	xfer_sent(x);
+	w->sent_at = x->sent_us;
 	if (again) {
 		w->answer_resent = true;
 		x->res->retransmits++;
@@ -161,12 +162,13 @@ static bool take_block(struct xfer *x, struct writer *w, const uint8_t *data, si
 	if (w->in_window == 0 && !w->answer_resent && now >= w->answer_at)
 		rto_sample(&x->rto, (uint32_t)(now - w->answer_at > UINT32_MAX ? UINT32_MAX
 										: now - w->answer_at));
-	x->acked_once = true;
+	xfer_heard(x);
 	w->tries = 0;
 	w->gap_acked = false;
 	if (!gather(x, w, data, len))
 		return false;
 	x->res->blocks++;
+	x->res->bytes = w->file_off + w->wlen; /* so far, also if it stops here */
 	w->expected++;
 	w->in_window++;
 	if (len < x->job->blksize)
@@ -232,7 +234,7 @@ bool xfer_run_write(struct xfer *x)
 		enum step s;
 
 		do {
-			uint64_t timer = w.sent_at + rto_timeout(&x->rto);
+			uint64_t timer = x->holding ? xfer_timer(x) : w.sent_at + rto_timeout(&x->rto);
 
 			s = receive(x, &w, timer < x->deadline_us ? timer : x->deadline_us);
 		} while (s == STEP_ON && !x->reported);
@@ -242,8 +244,14 @@ bool xfer_run_write(struct xfer *x)
 			return false;
 		if (!xfer_check_deadline(x))
 			return false;
-		if (++w.tries > xfer_resend_limit(x))
+		switch (xfer_on_timeout(x, ++w.tries)) {
+		case TIMEOUT_GIVE_UP:
 			return xfer_finish(x, PSEP_TIMEOUT);
+		case TIMEOUT_HOLD:
+			continue;
+		case TIMEOUT_RESEND:
+			break;
+		}
 		rto_backoff(&x->rto);
 		w.in_window = 0;
 		if (!send_answer(x, &w, true))

@@ -99,9 +99,15 @@ bool xfer_peer_error(struct xfer *x, const uint8_t *buf, size_t len, bool after_
 	return xfer_finish(x, PSEP_PEER_ERROR);
 }
 
+static uint64_t quiet_period(const struct xfer *x)
+{
+	return 4 * (uint64_t)x->job->rto_max_ms * 1000;
+}
+
 uint64_t xfer_timer(const struct xfer *x)
 {
-	uint64_t t = x->io->now_us(x->io->ctx) + rto_timeout(&x->rto);
+	uint64_t t = x->holding ? x->sent_us + quiet_period(x)
+				: x->io->now_us(x->io->ctx) + rto_timeout(&x->rto);
 
 	return t < x->deadline_us ? t : x->deadline_us;
 }
@@ -111,6 +117,30 @@ unsigned xfer_resend_limit(const struct xfer *x)
 	if (!x->acked_once && x->job->retries > UNVERIFIED_RESENDS_MAX)
 		return UNVERIFIED_RESENDS_MAX;
 	return x->job->retries;
+}
+
+void xfer_heard(struct xfer *x)
+{
+	x->acked_once = true;
+	x->holding = false;
+	x->heard_us = x->io->now_us(x->io->ctx);
+}
+
+void xfer_sent(struct xfer *x)
+{
+	x->sent_us = x->io->now_us(x->io->ctx);
+}
+
+enum timeout_action xfer_on_timeout(struct xfer *x, unsigned tries)
+{
+	if (tries <= xfer_resend_limit(x))
+		return TIMEOUT_RESEND;
+	if (!x->acked_once)
+		return TIMEOUT_GIVE_UP;
+	if (x->io->now_us(x->io->ctx) - x->sent_us >= quiet_period(x))
+		return TIMEOUT_GIVE_UP;
+	x->holding = true;
+	return TIMEOUT_HOLD;
 }
 
 bool xfer_check_deadline(struct xfer *x)

@@ -425,6 +425,30 @@ static void run_read(struct fake *f, const struct psep_job *job, size_t file_len
 
 static void oack_job(struct psep_job *job, uint8_t opcode, uint32_t window);
 
+/* A fast RTT makes our timer fast, but a client that has answered is
+ * given up only after `retries` resends and then four of our longest
+ * timeouts of silence on our side: its own timer may be seconds, and
+ * some clients restart it on every packet, duplicates included. */
+START_TEST(test_quiet_floor)
+{
+	struct fake f = { .policy = ACK_ALL, .stop_after = 1 };
+	struct psep_job job;
+	struct psep_result res;
+
+	make_job(&job, TFTP_OP_RRQ, 512, 1);
+	job.timeout_ms = 10;
+	job.rto_min_ms = 10;
+	job.rto_max_ms = 1000;
+	job.retries = 2;
+	run_read(&f, &job, 5000, &res);
+	ck_assert_uint_eq(res.status, PSEP_TIMEOUT);
+	ck_assert_uint_eq(res.retransmits, 2); /* then silence */
+	ck_assert_uint_ge(res.duration_usec, 4000000);
+	ck_assert_uint_lt(res.duration_usec, 4100000);
+	free(f.got);
+}
+END_TEST
+
 /* ---- read requests ---------------------------------------------------- */
 
 /* File sizes around the block size: the last block is short, maybe empty. */
@@ -707,6 +731,7 @@ START_TEST(test_window_batches)
 	ck_assert_uint_eq(res.retransmits, 0);
 	/* 161 blocks in windows of 16: 11 batches, not 161 sends. */
 	ck_assert_uint_eq(f.batches, 11);
+	free(f.got);
 }
 END_TEST
 
@@ -743,6 +768,7 @@ START_TEST(test_window_partial_ack)
 	 * timer was needed: the partial ACK said where to restart. */
 	ck_assert_uint_gt(res.retransmits, 0);
 	ck_assert_uint_lt(res.duration_usec, 1000000);
+	free(f.got);
 }
 END_TEST
 
@@ -759,6 +785,7 @@ START_TEST(test_window_first_block_lost)
 	ck_assert_uint_eq(res.status, PSEP_OK);
 	ck_assert_int_eq(f.corrupt, 0);
 	ck_assert_uint_ge(res.duration_usec, 1000000);
+	free(f.got);
 }
 END_TEST
 
@@ -979,6 +1006,7 @@ static Suite *transfer_suite(void)
 	tcase_add_test(rd, test_stale_acks_ignored);
 	tcase_add_loop_test(rd, test_silent_client_bounded, 0, 4);
 	tcase_add_test(rd, test_retries_after_contact);
+	tcase_add_test(rd, test_quiet_floor);
 	tcase_add_test(rd, test_deadline);
 	tcase_add_loop_test(rd, test_rollover_twice, 0, 4);
 	tcase_add_test(rd, test_client_error_midway);
