@@ -64,9 +64,11 @@ start tftp_hpa 7002 "$PEERS/usr/sbin/in.tftpd" -L -s -u nobody -a 127.0.0.1:7002
 start atftpd 7003 "$PEERS/usr/sbin/atftpd" --daemon --no-fork --user nobody.nogroup \
 	--bind-address 127.0.0.1 --port 7003 --logfile /dev/null "$ROOT"
 # dnsmasq's TFTP server has no port option: it takes 69 on loopback.
-start dnsmasq 69 dnsmasq --no-daemon --conf-file=/dev/null --port=0 --bind-interfaces \
-	--listen-address=127.0.0.1 --enable-tftp --tftp-root="$ROOT" --tftp-single-port \
-	--user=nobody --log-facility=/dev/null
+# (Its single-port mode cannot answer on loopback here: "Network is
+# unreachable"; its default mode, a port per transfer, is measured.)
+start dnsmasq 69 dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface=lo \
+	--bind-interfaces --enable-tftp --tftp-root="$ROOT" --user=nobody \
+	--log-facility=/dev/null
 SERVERS="cloister:7001 tftp_hpa:7002 atftpd:7003 dnsmasq:69"
 
 # Sum of VmHWM (peak resident set) of a server and its children, KiB.
