@@ -79,6 +79,7 @@ INTEGRATION_TESTS = \
 	tests/integration/privileges.sh \
 	tests/integration/child-death.sh \
 	tests/integration/activation.sh \
+	tests/integration/xinetd.sh \
 	tests/integration/notify.sh \
 	tests/integration/ipv6.sh \
 	tests/integration/signals.sh \
