@@ -216,9 +216,18 @@ static enum wait_result wait_ack(struct xfer *x, struct reader *r)
 		op = tftp_pkt_opcode(x->rx, (size_t)n);
 		if (op == TFTP_OP_ACK && tftp_pkt_parse_ack(x->rx, (size_t)n, &block) == 0) {
 			k = acked_slots(x, r, block);
-			if (k == 0)
-				continue; /* duplicate or stale: never resend for it */
-			return slide(x, r, k) ? WAIT_PROGRESS : WAIT_END;
+			if (k > 0)
+				return slide(x, r, k) ? WAIT_PROGRESS : WAIT_END;
+			/* A duplicate never triggers a resend (RFC 1123), except
+			 * once we hold, silent: then it is the client's own
+			 * timer telling us where it is, and the only way out. */
+			if (x->holding && block == xfer_wire_block(x, r->base - 1)) {
+				xfer_heard(x);
+				r->tries = 0;
+				r->sent = 0;
+				return WAIT_PROGRESS;
+			}
+			continue;
 		}
 		if (op == TFTP_OP_ERROR)
 			return xfer_peer_error(x, x->rx, (size_t)n, false), WAIT_END;

@@ -200,7 +200,14 @@ static enum step receive(struct xfer *x, struct writer *w, uint64_t timer)
 		if (block == xfer_wire_block(x, w->expected))
 			return take_block(x, w, data, len) ? STEP_ON : STEP_END;
 		/* A gap, or a window resent because our ACK was lost: say
-		 * once where we are, then wait for the client to catch up. */
+		 * once where we are, then wait for the client to catch up.
+		 * While we hold, silent, the client resending is the sign it
+		 * is waiting for us: answer it again. */
+		if (x->holding) {
+			xfer_heard(x);
+			w->tries = 0;
+			w->gap_acked = false;
+		}
 		if (!w->gap_acked && x->acked_once) {
 			w->gap_acked = true;
 			return acknowledge(x, w) ? STEP_ON : STEP_END;

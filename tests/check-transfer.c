@@ -70,6 +70,11 @@ struct fake {
 	int reported;
 	int commit_error;      /* the monitor's answer to a finished upload */
 	unsigned stop_after;   /* answer only this many DATA packets, then none */
+	unsigned drop_from;    /* lose DATA sends number drop_from.. (1-based) */
+	unsigned drop_count;   /* ..for this many sends */
+	uint64_t client_timer_us; /* the client's own timer: 0 = none; restarted
+	                           * by every packet it gets (as atftp does) */
+	uint64_t last_rx_us;   /* when the client last got a packet */
 	int final_acked;       /* UPLOADER: the ACK of the last block arrived */
 	struct psep_result report;
 	/* the client's packets, waiting to be received by the server */
@@ -232,6 +237,9 @@ static int fake_send(void *ctx, const uint8_t *buf, size_t len)
 	}
 	if (op == TFTP_OP_DATA) {
 		f->data_sends++;
+		if (f->data_sends >= f->drop_from && f->data_sends < f->drop_from + f->drop_count)
+			return 0;
+		f->last_rx_us = f->now;
 		answer_data(f, buf, len);
 		return 0;
 	}
@@ -285,6 +293,13 @@ static ssize_t fake_recv(void *ctx, uint8_t *buf, size_t size, uint64_t deadline
 	struct fake *f = ctx;
 	size_t len;
 
+	if (f->head == f->tail && f->client_timer_us != 0 && f->last_rx_us != 0 &&
+	    f->last_rx_us + f->client_timer_us <= deadline_us) {
+		/* The client's timer runs out first: it says where it is. */
+		f->now = f->last_rx_us + f->client_timer_us;
+		f->last_rx_us = f->now;
+		enqueue_ack(f, wire(f, f->expect - 1));
+	}
 	if (f->head == f->tail) {
 		if (deadline_us > f->now)
 			f->now = deadline_us;
@@ -843,6 +858,26 @@ START_TEST(test_refuses_bad_job)
 }
 END_TEST
 
+/* A whole window and its resends lost: the server falls silent; the
+ * client's own timer then repeats its last ACK, a duplicate, which must
+ * wake the server up instead of being ignored until it gives up. */
+START_TEST(test_hold_woken_by_client_timer)
+{
+	struct fake f = { .policy = ACK_WINDOW, .drop_from = 17, .drop_count = 48,
+			  .client_timer_us = 5000000 };
+	struct psep_job job;
+	struct psep_result res;
+
+	oack_job(&job, TFTP_OP_RRQ, 16);
+	job.retries = 2;
+	run_read(&f, &job, 64 * 512, &res);
+	ck_assert_uint_eq(res.status, PSEP_OK);
+	ck_assert_int_eq(f.corrupt, 0);
+	ck_assert_uint_ge(res.duration_usec, 5000000);
+	free(f.got);
+}
+END_TEST
+
 /* ---- write requests --------------------------------------------------- */
 
 static void run_write(struct fake *f, const struct psep_job *job, size_t len,
@@ -1007,6 +1042,7 @@ static Suite *transfer_suite(void)
 	tcase_add_loop_test(rd, test_silent_client_bounded, 0, 4);
 	tcase_add_test(rd, test_retries_after_contact);
 	tcase_add_test(rd, test_quiet_floor);
+	tcase_add_test(rd, test_hold_woken_by_client_timer);
 	tcase_add_test(rd, test_deadline);
 	tcase_add_loop_test(rd, test_rollover_twice, 0, 4);
 	tcase_add_test(rd, test_client_error_midway);
