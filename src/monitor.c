@@ -505,7 +505,7 @@ static void on_request(struct monitor *m, size_t li, size_t len, const struct re
 	 * (RFC 1350: error 5 to that address only). An ERROR is never
 	 * answered, so two servers cannot bounce errors forever. */
 	if (op == TFTP_OP_DATA || op == TFTP_OP_ACK) {
-		send_error(m, li, a, TFTP_ERR_BADTID, "Unknown transfer ID");
+		send_error(m, li, a, TFTP_ERR_BADTID, NULL); /* the codec's standard text */
 		return;
 	}
 	if (op < 0 || op == TFTP_OP_ERROR)

@@ -92,7 +92,10 @@ bool xfer_finish(struct xfer *x, enum psep_status status);
  * else a TFTP error code for the client). */
 int xfer_report_ok(struct xfer *x);
 
-/* Tell the client why we stop (best effort) and finish with status. */
+/* Tell the client why we stop; best effort, it may be gone already. */
+void xfer_send_error(struct xfer *x, enum tftp_error code, const char *text);
+
+/* xfer_send_error, then finish with status. */
 bool xfer_fail(struct xfer *x, enum tftp_error code, const char *text, enum psep_status status);
 
 /* The client sent ERROR: record it and finish. after_oack: an ERROR 8 is

@@ -83,20 +83,26 @@ static bool acknowledge(struct xfer *x, struct writer *w)
 	return send_answer(x, w, false);
 }
 
-static bool gather(struct xfer *x, struct writer *w, const uint8_t *data, size_t len)
+/* --max-upload-size counts file bytes: written and gathered. */
+static bool within_limit(struct xfer *x, const struct writer *w)
 {
 	const uint64_t max = x->job->max_size;
 
+	if (max != 0 && w->file_off + w->wlen > max)
+		return xfer_fail(x, TFTP_ERR_NOSPACE, "File exceeds the upload size limit",
+				 PSEP_NO_SPACE);
+	return true;
+}
+
+static bool gather(struct xfer *x, struct writer *w, const uint8_t *data, size_t len)
+{
 	if (x->job->mode == TFTP_MODE_NETASCII)
 		w->wlen += netascii_decode(&x->dec, data, len, x->win + w->wlen);
 	else {
 		memcpy(x->win + w->wlen, data, len);
 		w->wlen += len;
 	}
-	if (max != 0 && w->file_off + w->wlen > max)
-		return xfer_fail(x, TFTP_ERR_NOSPACE, "File exceeds the upload size limit",
-				 PSEP_NO_SPACE);
-	return true;
+	return within_limit(x, w);
 }
 
 /* Answer a resent last block until the dally time is over. */
@@ -126,10 +132,7 @@ static bool finish_upload(struct xfer *x, struct writer *w)
 	/* A CR that ended the upload is kept. */
 	if (x->job->mode == TFTP_MODE_NETASCII)
 		w->wlen += netascii_decode_finish(&x->dec, x->win + w->wlen);
-	if (x->job->max_size != 0 && w->file_off + w->wlen > x->job->max_size)
-		return xfer_fail(x, TFTP_ERR_NOSPACE, "File exceeds the upload size limit",
-				 PSEP_NO_SPACE);
-	if (!flush(x, w))
+	if (!within_limit(x, w) || !flush(x, w))
 		return false;
 	if (x->io->sync(x->io->ctx) < 0)
 		return xfer_fail(x, TFTP_ERR_UNDEF, "Write error", PSEP_IO_ERROR);
@@ -138,12 +141,7 @@ static bool finish_upload(struct xfer *x, struct writer *w)
 	 * monitor has put it in place. */
 	e = xfer_report_ok(x);
 	if (e != 0) {
-		uint8_t pkt[64];
-		int n = tftp_pkt_build_error(pkt, sizeof(pkt), (enum tftp_error)e,
-					     "Could not store the file");
-
-		if (n > 0)
-			(void)x->io->send(x->io->ctx, pkt, (size_t)n);
+		xfer_send_error(x, (enum tftp_error)e, "Could not store the file");
 		return false;
 	}
 	if (!acknowledge(x, w))

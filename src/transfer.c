@@ -68,13 +68,18 @@ int xfer_report_ok(struct xfer *x)
 	return report(x, PSEP_OK);
 }
 
-bool xfer_fail(struct xfer *x, enum tftp_error code, const char *text, enum psep_status status)
+void xfer_send_error(struct xfer *x, enum tftp_error code, const char *text)
 {
 	uint8_t pkt[128];
 	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
 
 	if (n > 0)
 		(void)x->io->send(x->io->ctx, pkt, (size_t)n);
+}
+
+bool xfer_fail(struct xfer *x, enum tftp_error code, const char *text, enum psep_status status)
+{
+	xfer_send_error(x, code, text);
 	return xfer_finish(x, status);
 }
 
