@@ -19,7 +19,6 @@
 struct slot {
 	uint64_t first_sent_us; /* first transmission */
 	uint32_t len;           /* payload bytes */
-	bool sent;              /* sent at least once */
 	bool resent;            /* sent more than once: no RTT sample (Karn) */
 };
 

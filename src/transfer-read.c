@@ -11,6 +11,15 @@
  * Until the client has answered once, only one packet is in flight and it
  * is resent at most UNVERIFIED_RESENDS_MAX times: a spoofed request cannot
  * turn us into an amplifier.
+ *
+ * A window resent without an answer may mean that the client has it all
+ * and its ACKs were lost. Some clients (atftp) answer a resent window only
+ * once and then wait for their own timer, seconds, which every packet we
+ * send restarts. So every second resend of a whole octet window sends the
+ * next window instead ("probing ahead"): a client that has the window
+ * takes it in order and acknowledges it at once; one that lacks some of it
+ * ignores blocks beyond its window or acknowledges where it is, and the
+ * next timeout goes back to the window. The file is simply read again.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,6 +37,11 @@ struct reader {
 	size_t filled;     /* slots holding a packet */
 	size_t sent;       /* slots sent in this round */
 	uint64_t last;     /* index of the final block, 0 while unknown */
+	uint64_t acked;    /* the client has every block up to this index;
+	                    * not base - 1 only after probing ahead */
+	uint64_t sent_hi;  /* the highest block index ever sent */
+	uint64_t eof;      /* index of the final block once read (kept), or 0 */
+	uint32_t eof_len;  /* its payload */
 	uint64_t raw_off;  /* netascii: next file offset to read */
 	size_t raw_len;    /* netascii: bytes in the staging buffer */
 	size_t raw_pos;
@@ -44,8 +58,11 @@ static void slot_ready(struct xfer *x, struct reader *r, size_t j, uint32_t len)
 {
 	tftp_pkt_put_data_header(slot_pkt(x, j), TFTP_DATA_HDR, xfer_wire_block(x, r->base + j));
 	x->slots[j] = (struct slot){ .len = len };
-	if (len < x->job->blksize)
+	if (len < x->job->blksize) {
 		r->last = r->base + j; /* a short block, maybe empty, ends the file */
+		r->eof = r->last;
+		r->eof_len = len;
+	}
 }
 
 /* Octet: read the blocks for free slots straight into their packets. */
@@ -136,8 +153,8 @@ static bool send_round(struct xfer *x, struct reader *r)
 		return xfer_finish(x, PSEP_INTERNAL);
 	xfer_sent(x);
 	for (size_t j = r->sent; j < limit; j++) {
-		if (!x->slots[j].sent) {
-			x->slots[j].sent = true;
+		if (r->base + j > r->sent_hi) {
+			r->sent_hi = r->base + j;
 			x->slots[j].first_sent_us = now;
 		} else {
 			x->slots[j].resent = true;
@@ -148,14 +165,18 @@ static bool send_round(struct xfer *x, struct reader *r)
 	return true;
 }
 
-/* Which block in flight an ACK names: the slot index + 1, or 0 for the
- * block before the window (a duplicate) and for anything unknown. */
-static size_t acked_slots(const struct xfer *x, const struct reader *r, uint16_t block)
+/* Which block an ACK names, from the last one acknowledged to the last
+ * one ever sent: at most two windows, so the 16-bit number is
+ * unambiguous. False for anything older or unknown. */
+static bool ack_index(const struct xfer *x, const struct reader *r, uint16_t block,
+		      uint64_t *index)
 {
-	for (size_t j = 0; j < r->sent; j++)
-		if (xfer_wire_block(x, r->base + j) == block)
-			return j + 1;
-	return 0;
+	for (uint64_t i = r->acked; i <= r->sent_hi; i++)
+		if (xfer_wire_block(x, i) == block) {
+			*index = i;
+			return true;
+		}
+	return false;
 }
 
 static uint64_t payload_of(const struct xfer *x, size_t n)
@@ -165,6 +186,19 @@ static uint64_t payload_of(const struct xfer *x, size_t n)
 	for (size_t j = 0; j < n; j++)
 		sum += x->slots[j].len;
 	return sum;
+}
+
+/* The client confirmed the blocks after r->acked up to index, outside
+ * the window because we probed ahead (octet: all full but the final one). */
+static void credit_skipped(struct xfer *x, struct reader *r, uint64_t index)
+{
+	if (index <= r->acked)
+		return;
+	x->res->blocks += index - r->acked;
+	x->res->bytes += (index - r->acked) * x->job->blksize;
+	if (index == r->eof)
+		x->res->bytes -= x->job->blksize - r->eof_len;
+	r->acked = index;
 }
 
 /* The client has everything up to slot n-1: slide the window. */
@@ -179,6 +213,8 @@ static bool slide(struct xfer *x, struct reader *r, size_t n)
 							: now - s->first_sent_us));
 	xfer_heard(x);
 	r->tries = 0;
+	credit_skipped(x, r, r->base - 1);
+	r->acked = r->base + n - 1;
 	x->res->blocks += n;
 	x->res->bytes += payload_of(x, n);
 	if (r->last != 0 && r->base + n - 1 == r->last) {
@@ -197,6 +233,42 @@ static bool slide(struct xfer *x, struct reader *r, size_t n)
 	return true;
 }
 
+/*
+ * Send from the block after index next: the window moves there, read
+ * again from the file, unless it starts there already. Only octet windows
+ * ever move this way: netascii never probes ahead.
+ */
+static void restart_after(struct reader *r, uint64_t index)
+{
+	r->sent = 0;
+	if (r->base == index + 1)
+		return;
+	r->base = index + 1;
+	r->filled = 0;
+	r->last = 0;
+}
+
+/* May the next resend of this window be the window after it instead? */
+static bool may_probe_ahead(const struct xfer *x, const struct reader *r)
+{
+	return x->acked_once && x->job->mode == TFTP_MODE_OCTET && x->job->windowsize > 1 &&
+	       r->last == 0 && r->filled == x->job->windowsize && r->base == r->acked + 1;
+}
+
+/* The timer ran out again: resend the window, or probe ahead (see top). */
+static void after_timeout(struct xfer *x, struct reader *r)
+{
+	if (r->base > r->acked + 1) {
+		restart_after(r, r->acked); /* the probe went unanswered */
+		return;
+	}
+	if (r->tries % 2 == 0 && may_probe_ahead(x, r)) {
+		r->base += r->filled;
+		r->filled = 0;
+	}
+	r->sent = 0;
+}
+
 enum wait_result { WAIT_PROGRESS, WAIT_TIMEOUT, WAIT_END };
 
 static enum wait_result wait_ack(struct xfer *x, struct reader *r)
@@ -205,8 +277,8 @@ static enum wait_result wait_ack(struct xfer *x, struct reader *r)
 
 	for (;;) {
 		ssize_t n = x->io->recv(x->io->ctx, x->rx, x->rx_size, timer);
+		uint64_t index;
 		uint16_t block;
-		size_t k;
 		int op;
 
 		if (n == -ETIMEDOUT)
@@ -215,19 +287,38 @@ static enum wait_result wait_ack(struct xfer *x, struct reader *r)
 			return xfer_finish(x, PSEP_INTERNAL), WAIT_END;
 		op = tftp_pkt_opcode(x->rx, (size_t)n);
 		if (op == TFTP_OP_ACK && tftp_pkt_parse_ack(x->rx, (size_t)n, &block) == 0) {
-			k = acked_slots(x, r, block);
-			if (k > 0)
-				return slide(x, r, k) ? WAIT_PROGRESS : WAIT_END;
-			/* A duplicate never triggers a resend (RFC 1123), except
-			 * once we hold, silent: then it is the client's own
-			 * timer telling us where it is, and the only way out. */
-			if (x->holding && block == xfer_wire_block(x, r->base - 1)) {
+			if (!ack_index(x, r, block, &index))
+				continue;
+			if (index >= r->base && index < r->base + r->sent)
+				return slide(x, r, (size_t)(index - r->base + 1)) ? WAIT_PROGRESS
+										   : WAIT_END;
+			if (index > r->acked) {
+				/* Outside this round, after probing ahead: a late
+				 * ACK for the window before it (the probe was
+				 * right if it names all of it), or for the probe
+				 * after we went back. */
 				xfer_heard(x);
 				r->tries = 0;
-				r->sent = 0;
+				credit_skipped(x, r, index);
+				if (r->eof != 0 && index == r->eof)
+					return xfer_finish(x, PSEP_OK), WAIT_END;
+				if (index + 1 != r->base)
+					restart_after(r, index);
 				return WAIT_PROGRESS;
 			}
-			continue;
+			/* A duplicate never triggers a resend (RFC 1123),
+			 * except when it answers a probe ahead (the client
+			 * lacks the window before), or once we hold, silent:
+			 * then it is the client's own timer telling us where
+			 * it is, and the only way out. */
+			if (x->holding) {
+				xfer_heard(x);
+				r->tries = 0;
+			} else if (r->base == r->acked + 1) {
+				continue;
+			}
+			restart_after(r, index);
+			return WAIT_PROGRESS;
 		}
 		if (op == TFTP_OP_ERROR)
 			return xfer_peer_error(x, x->rx, (size_t)n, false), WAIT_END;
@@ -322,7 +413,7 @@ bool xfer_run_read(struct xfer *x)
 				break;
 			case TIMEOUT_RESEND:
 				rto_backoff(&x->rto);
-				r.sent = 0; /* resend the window from its first block */
+				after_timeout(x, &r);
 				break;
 			}
 			break;

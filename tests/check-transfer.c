@@ -34,6 +34,8 @@ enum policy {
 	ERROR_MIDWAY,   /* ERROR 0 after block 3 */
 	RESEND_REQUEST, /* answer the first packet with the request again */
 	STALE_ACKS,     /* before each real ACK, an ACK for an older block */
+	ATFTP,          /* ACK_WINDOW, but for blocks out of order only one
+	                 * extra ACK until an in-order block or its timer */
 	UPLOADER,       /* WRQ client: send a window of DATA after each ACK */
 };
 
@@ -75,6 +77,10 @@ struct fake {
 	uint64_t client_timer_us; /* the client's own timer: 0 = none; restarted
 	                           * by every packet it gets (as atftp does) */
 	uint64_t last_rx_us;   /* when the client last got a packet */
+	int extra_ack_sent;    /* ATFTP: out-of-order blocks answered once */
+	unsigned acks;         /* ACKs the client sent (lost ones included) */
+	unsigned ack_drop_from; /* lose ACKs number ack_drop_from.. (1-based) */
+	unsigned ack_drop_count; /* ..for this many */
 	int final_acked;       /* UPLOADER: the ACK of the last block arrived */
 	struct psep_result report;
 	/* the client's packets, waiting to be received by the server */
@@ -104,6 +110,10 @@ static void enqueue(struct fake *f, const uint8_t *pkt, size_t len)
 static void enqueue_ack(struct fake *f, uint16_t block)
 {
 	uint8_t pkt[4];
+
+	f->acks++;
+	if (f->acks >= f->ack_drop_from && f->acks < f->ack_drop_from + f->ack_drop_count)
+		return;
 
 	tftp_pkt_build_ack(pkt, sizeof(pkt), block);
 	enqueue(f, pkt, sizeof(pkt));
@@ -190,6 +200,19 @@ static void answer_data(struct fake *f, const uint8_t *buf, size_t len)
 		if (in_order && (++f->in_window == f->window || last)) {
 			enqueue_ack(f, wire(f, f->expect - 1));
 			f->in_window = 0;
+		}
+		break;
+	case ATFTP:
+		if (!in_order) {
+			if (!f->extra_ack_sent)
+				enqueue_ack(f, wire(f, f->expect - 1));
+			f->extra_ack_sent = 1;
+		} else {
+			f->extra_ack_sent = 0;
+			if (++f->in_window == f->window || last) {
+				enqueue_ack(f, wire(f, f->expect - 1));
+				f->in_window = 0;
+			}
 		}
 		break;
 	case ACK_TWICE:
@@ -298,6 +321,8 @@ static ssize_t fake_recv(void *ctx, uint8_t *buf, size_t size, uint64_t deadline
 		/* The client's timer runs out first: it says where it is. */
 		f->now = f->last_rx_us + f->client_timer_us;
 		f->last_rx_us = f->now;
+		f->extra_ack_sent = 0;
+		f->in_window = 0;
 		enqueue_ack(f, wire(f, f->expect - 1));
 	}
 	if (f->head == f->tail) {
@@ -878,6 +903,74 @@ START_TEST(test_hold_woken_by_client_timer)
 }
 END_TEST
 
+/*
+ * An atftp-like client with a 5 s timer that every packet restarts, and
+ * losses that leave it waiting for that timer unless the server probes
+ * ahead (the next window instead of a second resend of this one). Each
+ * case must end in less than the client's timer.
+ */
+static const struct probe_case {
+	const char *what;
+	unsigned ack_drop_from, ack_drop_count; /* ACKs lost */
+	unsigned drop_from, drop_count;         /* DATA sends lost */
+	size_t len;
+	unsigned data_sends;                    /* 0: not checked */
+} probe_cases[] = {
+	/* ACK 32 and the extra ACK for the resent window lost: the probe
+	 * (window 3) is taken in order and acknowledged at once. Windows 1
+	 * to 4, window 2 once more, the final empty block. */
+	{ "acks lost", 2, 2, 0, 0, 64 * 512, 16 * 5 + 1 },
+	/* Window 2 and its resend lost: the client lacks the window before
+	 * the probe, says so, and the window goes back there at once. */
+	{ "client behind", 0, 0, 17, 32, 64 * 512 + 100, 0 },
+	/* The probe's ACK lost too: going back to window 2 brings an extra
+	 * ACK for the probe's last block, beyond the window: it moves on. */
+	{ "probe ack lost", 2, 3, 0, 0, 64 * 512 + 7, 0 },
+};
+
+START_TEST(test_probe_ahead)
+{
+	const struct probe_case *c = &probe_cases[_i];
+	struct fake f = { .policy = ATFTP, .ack_drop_from = c->ack_drop_from,
+			  .ack_drop_count = c->ack_drop_count, .drop_from = c->drop_from,
+			  .drop_count = c->drop_count, .client_timer_us = 5000000 };
+	struct psep_job job;
+	struct psep_result res;
+
+	oack_job(&job, TFTP_OP_RRQ, 16);
+	run_read(&f, &job, c->len, &res);
+	ck_assert_msg(res.status == PSEP_OK, "%s: status %u", c->what, res.status);
+	ck_assert_int_eq(f.corrupt, 0);
+	ck_assert_uint_eq(res.bytes, c->len);
+	ck_assert_uint_eq(res.blocks, c->len / 512 + 1);
+	ck_assert_msg(res.duration_usec < 5000000, "%s: took %llu us", c->what,
+		      (unsigned long long)res.duration_usec);
+	if (c->data_sends != 0) {
+		ck_assert_uint_eq(f.data_sends, c->data_sends);
+		ck_assert_uint_eq(res.retransmits, c->data_sends - (c->len / 512 + 1));
+	}
+	free(f.got);
+}
+END_TEST
+
+/* Lock-step and netascii transfers never send past the window. */
+START_TEST(test_no_probe_ahead_without_window)
+{
+	struct fake f = { .policy = ACK_ALL, .ack_drop_from = 2, .ack_drop_count = 3 };
+	struct psep_job job;
+	struct psep_result res;
+
+	make_job(&job, TFTP_OP_RRQ, 512, 1);
+	run_read(&f, &job, 10 * 512, &res);
+	ck_assert_uint_eq(res.status, PSEP_OK);
+	ck_assert_int_eq(f.corrupt, 0);
+	/* Block 2 sent four times (three ACKs lost), every other once. */
+	ck_assert_uint_eq(f.data_sends, 11 + 3);
+	ck_assert_uint_eq(res.retransmits, 3);
+	free(f.got);
+}
+END_TEST
+
 /* ---- write requests --------------------------------------------------- */
 
 static void run_write(struct fake *f, const struct psep_job *job, size_t len,
@@ -1055,6 +1148,8 @@ static Suite *transfer_suite(void)
 	tcase_add_test(rd, test_window_opens_after_first_ack);
 	tcase_add_test(rd, test_window_partial_ack);
 	tcase_add_test(rd, test_window_first_block_lost);
+	tcase_add_loop_test(rd, test_probe_ahead, 0, sizeof(probe_cases) / sizeof(probe_cases[0]));
+	tcase_add_test(rd, test_no_probe_ahead_without_window);
 	tcase_add_test(rd, test_netascii_read);
 	tcase_add_test(rd, test_refuses_bad_job);
 	suite_add_tcase(s, rd);

@@ -27,9 +27,10 @@ require_cmd ip nft atftp cmp timeout
 RUNS=20
 SIZE=4194304
 # atftp restarts its own 5 s timer on every packet it receives, duplicates
-# included, and says where it is only once per gap: when that one ACK is
-# lost too, only its timer ends the stall (the server falls silent for it,
-# see xfer_on_timeout). A download can so take tens of seconds.
+# included, and answers a resent window only once: when that answer is lost
+# too, the server's probe ahead (transfer-read.c) or, failing that, the
+# client's timer ends the stall. Most downloads take about a second; the
+# budget allows for a few stalls of several seconds.
 BUDGET=600       # seconds for all the downloads
 PER_RUN=90       # one download
 plan $((RUNS + 2))
