@@ -3,6 +3,7 @@ noinst_LIBRARIES += libprivsep.a
 libprivsep_a_SOURCES = \
 	privsep/jail.c privsep/jail.h \
 	privsep/seccomp-child.c privsep/seccomp-child.h \
+	privsep/seccomp-monitor.c privsep/seccomp-monitor.h privsep/sanitizer.h \
 	privsep/caps.c privsep/caps.h \
 	privsep/chroot.c privsep/chroot.h \
 	privsep/spawn.c privsep/spawn.h \

@@ -24,17 +24,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sanitizer.h"
 #include "seccomp-child.h"
-
-/* gcc: __SANITIZE_ADDRESS__; clang: __has_feature; UBSan alone: the build
- * passes -DCLOISTER_SANITIZED (gcc has no macro for it). */
-#if defined(__SANITIZE_ADDRESS__) || defined(CLOISTER_SANITIZED)
-#define CHILD_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define CHILD_SANITIZED 1
-#endif
-#endif
 
 /* clang-format off */
 static const int child_allow[] = {
@@ -114,7 +105,7 @@ static int add_arg_rules(scmp_filter_ctx ctx)
 #endif
 	if ((r = add_no_exec_rule(ctx, SCMP_SYS(mprotect))) < 0)
 		return r;
-#ifdef CHILD_SANITIZED
+#ifdef SANITIZER_RUNTIME
 	/*
 	 * Sanitizer builds only, found with SECCOMP_DEBUG: ASan reads (never
 	 * sets) the signal stack before every noreturn call such as _exit().

@@ -48,6 +48,7 @@
 #include "caps.h"
 #include "jail.h"
 #include "seccomp-child.h"
+#include "seccomp-monitor.h"
 
 #define JAIL_UID 65533  /* unused ids: the jail user of these tests */
 #define JAIL_UID2 65532 /* a second one, for children of a dropped monitor */
@@ -651,12 +652,69 @@ START_TEST(test_caps_drop_to_user)
 }
 END_TEST
 
+/* ---- the monitor's deny-list ------------------------------------------ */
+
+static void monitor_filter_or_fail(void)
+{
+	ck_assert_int_eq(seccomp_monitor_load(), 0);
+	ck_assert_int_eq(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 1);
+}
+
+START_TEST(test_monitor_denies_execve)
+{
+	char *const argv[] = {(char *)"true", NULL};
+
+	monitor_filter_or_fail();
+	execv("/bin/true", argv);
+	_exit(EXIT_NOT_JAILED); /* not reached: SIGSYS */
+}
+END_TEST
+
+START_TEST(test_monitor_denies_unshare)
+{
+	monitor_filter_or_fail();
+	(void)syscall(SYS_unshare, 0x00020000 /* CLONE_NEWNS */);
+	_exit(EXIT_NOT_JAILED);
+}
+END_TEST
+
+START_TEST(test_monitor_denies_mount)
+{
+	monitor_filter_or_fail();
+	(void)syscall(SYS_mount, "none", "/", "tmpfs", 0UL, NULL);
+	_exit(EXIT_NOT_JAILED);
+}
+END_TEST
+
+/* The monitor's own work goes on, and its children still jail fully,
+ * their allow-list on top of its deny-list. */
+START_TEST(test_monitor_keeps_working)
+{
+	int fd, sock, keep;
+	pid_t pid;
+
+	monitor_filter_or_fail();
+	status_is(getpid(), "Seccomp", "2");
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	pid = spawn_jailed(am_root(), JAIL_UID, &sock, &keep);
+	status_jailed(pid, am_root());
+	status_is(pid, "Seccomp_filters", "2");
+	release_jailed(pid, sock);
+}
+END_TEST
+
 static Suite *jail_suite(void)
 {
 	Suite *s = suite_create("jail");
 	TCase *deny = tcase_create("deny");
 	TCase *allow = tcase_create("allow");
 	TCase *state = tcase_create("state");
+	TCase *monitor = tcase_create("monitor");
 
 	tcase_set_timeout(deny, 10);
 	add_forbidden(deny, test_deny_open);
@@ -688,6 +746,14 @@ static Suite *jail_suite(void)
 	else
 		tcase_add_test(state, test_switch_needs_privilege);
 	suite_add_tcase(s, state);
+
+	/* The monitor's list kills even in a --enable-seccomp-debug build. */
+	tcase_set_timeout(monitor, 10);
+	tcase_add_test_raise_signal(monitor, test_monitor_denies_execve, SIGSYS);
+	tcase_add_test_raise_signal(monitor, test_monitor_denies_unshare, SIGSYS);
+	tcase_add_test_raise_signal(monitor, test_monitor_denies_mount, SIGSYS);
+	tcase_add_test(monitor, test_monitor_keeps_working);
+	suite_add_tcase(s, monitor);
 	return s;
 }
 

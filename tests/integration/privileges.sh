@@ -13,7 +13,7 @@ require_root
 require_built
 require_cmd python3 realpath stat
 
-plan 27
+plan 29
 
 ROOT=$(make_root) || bail "make_root"
 make_file "$ROOT/big.bin" 1048576
@@ -69,6 +69,8 @@ else
 fi
 unlike " $(proc_field "$M" Groups) " ' 0 ' "monitor: not in supplementary group 0"
 is "$(proc_field "$M" CapEff)" "$ZERO" "monitor: CapEff is 0"
+is "$(proc_field "$M" Seccomp)" 2 "monitor: under its seccomp deny-list (filter mode)"
+is "$(proc_field "$M" NoNewPrivs)" 1 "monitor: no_new_privs"
 is "$(proc_field "$M" CapPrm)" 00000000000005e0 \
 	"monitor: CapPrm is exactly setgid, setuid, setpcap, net_bind_service"
 is "$(proc_root "$M")" "$RROOT" "monitor: chrooted into ROOT"

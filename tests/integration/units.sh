@@ -31,7 +31,7 @@ SANDBOX=$top_builddir/tests/sd-sandbox
 [ -f "$SERVICE" ] || bail "$SERVICE not built (make)"
 [ -x "$SANDBOX" ] || bail "$SANDBOX not built (make check)"
 
-plan 38
+plan 39
 
 # ---- the files
 
@@ -210,15 +210,17 @@ is "$(proc_field "$M" CapPrm)" 00000000000005e0 \
 	"monitor permits exactly the five caps (CAP_SYS_CHROOT dropped after chroot)"
 is "$(proc_field "$M" CapAmb)" 0000000000000000 "monitor's ambient set is cleared"
 
+# The unit's filter, then the monitor's deny-list; a child adds its own.
+is "$(proc_field "$M" Seccomp_filters)" 2 "monitor: its deny-list on top of the unit's filter"
 C=$(tftpd_children "$M" | head -n1)
 diag "child $C: Uid $(proc_field "$C" Uid), Seccomp_filters $(proc_field "$C" Seccomp_filters)"
 if [ -n "$C" ] && [ "$(proc_field "$C" CapPrm)" = 0000000000000000 ] &&
 	[ "$(proc_field "$C" CapBnd)" = 0000000000000000 ] &&
-	[ "$(proc_field "$C" Seccomp_filters)" = 2 ] &&
+	[ "$(proc_field "$C" Seccomp_filters)" = 3 ] &&
 	[ "$(proc_field "$C" Uid | cut -d' ' -f1)" != "$uid" ]; then
-	pass "a child is jailed: own uid, no caps, its filter on top of the unit's"
+	pass "a child is jailed: own uid, no caps, its filter on top of the monitor's and the unit's"
 else
-	fail "a child is jailed: own uid, no caps, its filter on top of the unit's"
+	fail "a child is jailed: own uid, no caps, its filter on top of the monitor's and the unit's"
 fi
 
 timeout 30 tftp -m binary 127.0.0.1 "$PORT" -c get hello.bin "$TMPBASE/hello.hpa" >/dev/null 2>&1
