@@ -12,6 +12,8 @@
 #endif
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/udp.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -206,21 +209,85 @@ static int add_rules(scmp_filter_ctx ctx)
 	return add_arg_rules(ctx);
 }
 
-int seccomp_child_load(void)
+/*
+ * The program libseccomp generates from the table, made once by the
+ * monitor (seccomp_child_prepare) and inherited by every child it forks:
+ * generating it costs a child about as much again as the rest of its
+ * jail. Never freed: the monitor needs it until it exits.
+ */
+static struct sock_fprog prepared;
+
+/* Read back what seccomp_export_bpf wrote: raw struct sock_filter. */
+static int read_program(int fd, struct sock_fprog *prog)
+{
+	struct stat st;
+	size_t insns;
+	void *code;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	insns = (size_t)st.st_size / sizeof(struct sock_filter);
+	if (st.st_size <= 0 || (size_t)st.st_size % sizeof(struct sock_filter) != 0 ||
+	    insns > BPF_MAXINSNS)
+		return -EINVAL;
+	code = malloc((size_t)st.st_size);
+	if (code == NULL)
+		return -ENOMEM;
+	n = pread(fd, code, (size_t)st.st_size, 0);
+	if (n != st.st_size) {
+		free(code);
+		return n < 0 ? -errno : -EIO;
+	}
+	prog->len = (unsigned short)insns;
+	prog->filter = code;
+	return 0;
+}
+
+/* Generate the program into memory: libseccomp 2.5 exports only to an fd. */
+static int export_program(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	int fd = memfd_create("seccomp-child", MFD_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = seccomp_export_bpf(ctx, fd);
+	if (r == 0)
+		r = read_program(fd, prog);
+	close(fd);
+	return r;
+}
+
+int seccomp_child_prepare(void)
 {
 	scmp_filter_ctx ctx;
+	int r;
+
+	if (prepared.filter != NULL)
+		return 0;
+	ctx = seccomp_init(CHILD_DEFAULT_ACTION);
+	if (ctx == NULL)
+		return -ENOMEM;
+	r = add_rules(ctx);
+	if (r == 0)
+		r = export_program(ctx, &prepared);
+	seccomp_release(ctx);
+	return r;
+}
+
+int seccomp_child_load(void)
+{
 	int r;
 
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return -EPERM;
 	if ((r = debug_prepare()) < 0)
 		return r;
-	ctx = seccomp_init(CHILD_DEFAULT_ACTION);
-	if (ctx == NULL)
-		return -ENOMEM;
-	r = add_rules(ctx);
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return r;
+	if ((r = seccomp_child_prepare()) < 0)
+		return r;
+	/* What seccomp_load() does with the same program (no flags). */
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prepared, 0, 0) < 0)
+		return -errno;
+	return 0;
 }

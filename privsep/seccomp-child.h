@@ -5,7 +5,15 @@
 #define CLOISTER_SECCOMP_CHILD_H
 
 /*
- * Load the allow-list into the calling process. Anything not listed kills
+ * Generate the allow-list's BPF program once, in the monitor before it
+ * forks children: they inherit it and only load it. Calling it again does
+ * nothing. Returns 0 or -errno.
+ */
+int seccomp_child_prepare(void);
+
+/*
+ * Load the allow-list into the calling process (generating it first if
+ * seccomp_child_prepare was not called). Anything not listed kills
  * the process with SIGSYS (SCMP_ACT_KILL_PROCESS), or, in a build with
  * --enable-seccomp-debug, traps and names the syscall on stderr first.
  * Requires no_new_privs. Returns 0 or -errno.

@@ -13,7 +13,9 @@
  *   5. open the served root as a directory fd;
  *   6. started as root: chroot into it, switch to the service user and
  *      keep only the capabilities caps.h lists; not dumpable;
- *   7. load the monitor's seccomp deny-list (no exec, ptrace, mounts...);
+ *   7. generate the children's seccomp program once (each child only
+ *      loads it), then load the monitor's own deny-list (no exec, ptrace,
+ *      mounts...);
  *   8. hand over to the monitor, which forks the jailed children and
  *      then tells systemd READY=1 over the socket from step 2.
  * Nothing after step 6 touches NSS, locale, timezone files or /etc.
@@ -39,6 +41,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "notify.h"
+#include "seccomp-child.h"
 #include "seccomp-monitor.h"
 #include "settings.h"
 #include "upload.h"
@@ -258,6 +261,11 @@ int main(int argc, char **argv)
 		r = upload_clean_stale(setup.root_fd, 16);
 		if (r > 0)
 			log_msg(LOG_NOTICE, "removed %d stale temporary upload files", r);
+	}
+	r = seccomp_child_prepare();
+	if (r < 0) {
+		log_msg(LOG_ERR, "cannot build the children's seccomp filter: %s", strerror(-r));
+		return EXIT_RUNTIME;
 	}
 	r = seccomp_monitor_load();
 	if (r < 0) {

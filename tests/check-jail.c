@@ -181,6 +181,19 @@ START_TEST(test_deny_execve)
 }
 END_TEST
 
+/* The monitor generates the program once; a child only loads it. */
+START_TEST(test_deny_execve_prepared)
+{
+	char *argv[] = {"true", NULL}, *envp[] = {NULL};
+
+	if (seccomp_child_prepare() < 0 || seccomp_child_prepare() < 0)
+		_exit(EXIT_NOT_JAILED);
+	jail_self();
+	execve("/bin/true", argv, envp);
+	_exit(2);
+}
+END_TEST
+
 START_TEST(test_deny_kill)
 {
 	pid_t parent = getppid(); /* getppid itself is not allowed either */
@@ -720,6 +733,7 @@ static Suite *jail_suite(void)
 	add_forbidden(deny, test_deny_open);
 	add_forbidden(deny, test_deny_socket);
 	add_forbidden(deny, test_deny_execve);
+	add_forbidden(deny, test_deny_execve_prepared);
 	add_forbidden(deny, test_deny_kill);
 	add_forbidden(deny, test_deny_ptrace);
 	add_forbidden(deny, test_deny_mmap_exec);
