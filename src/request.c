@@ -53,9 +53,9 @@ int request_parse(const struct settings *s, const uint8_t *buf, size_t len,
 	ret->fd = -1;
 	ret->upload.dir_fd = ret->upload.tmp_fd = -1;
 	r = tftp_pkt_parse_request(buf, len, &ret->req);
+	tftp_escape(ret->req.filename, ret->req.filename_len, ret->file, sizeof(ret->file));
 	if (r < 0)
 		return refuse(ret_refusal, TFTP_ERR_BADOP, parse_error_text(r));
-	tftp_escape(ret->req.filename, ret->req.filename_len, ret->file, sizeof(ret->file));
 	ret->is_upload = ret->req.opcode == TFTP_OP_WRQ;
 	if (ret->is_upload && !s->create && !s->overwrite)
 		return refuse(ret_refusal, TFTP_ERR_ACCESS, "Uploads are disabled");

@@ -143,6 +143,7 @@ int tftp_pkt_parse_request(const uint8_t *buf, size_t len, struct tftp_request *
 	size_t mode_len;
 	int r;
 
+	memset(ret_req, 0, sizeof(*ret_req));
 	if (len > TFTP_REQUEST_MAX)
 		return -E2BIG;
 	if (!buf || len < 4)
@@ -167,6 +168,9 @@ int tftp_pkt_parse_request(const uint8_t *buf, size_t len, struct tftp_request *
 		return -EBADMSG;
 	if (req.filename_len > TFTP_FILENAME_MAX)
 		return -ENAMETOOLONG;
+	/* Whatever is refused from here on is refused for a named file. */
+	ret_req->filename = req.filename;
+	ret_req->filename_len = req.filename_len;
 
 	/* An empty mode is a missing mode, not an unknown one. */
 	r = next_field(&p, end, &mode, &mode_len);

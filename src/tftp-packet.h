@@ -79,7 +79,9 @@ struct tftp_request {
  *   -EPROTONOSUPPORT  mode is not octet/netascii (incl. "mail")
  *   -ENAMETOOLONG     file name longer than TFTP_FILENAME_MAX
  *   -E2BIG            more than TFTP_OPTIONS_MAX options, or len > TFTP_REQUEST_MAX
- * *ret_req is untouched on failure.
+ * On failure *ret_req is cleared, except that a request refused after its
+ * file name was read (bad mode or options) still names the file, for the
+ * log.
  */
 int tftp_pkt_parse_request(const uint8_t *buf, size_t len, struct tftp_request *ret_req);
 

@@ -93,15 +93,53 @@ static const struct {
 
 START_TEST(test_request_bad)
 {
-	struct tftp_request req, sentinel;
+	struct tftp_request req;
+	uint8_t *b = dup_exact(bad_requests[_i].buf, bad_requests[_i].len);
 
-	memset(&sentinel, 0xa5, sizeof(sentinel));
-	req = sentinel;
-	ck_assert_msg(parse_exact(bad_requests[_i].buf, bad_requests[_i].len, &req) ==
+	memset(&req, 0xa5, sizeof(req));
+	ck_assert_msg(tftp_pkt_parse_request(b, bad_requests[_i].len, &req) ==
 			      bad_requests[_i].err,
 		      "%s: expected %d", bad_requests[_i].what, bad_requests[_i].err);
-	/* ret_* untouched on failure. */
-	ck_assert_mem_eq(&req, &sentinel, sizeof(req));
+	/* Cleared on failure, but for the file name once it was read. */
+	ck_assert_int_eq(req.opcode, 0);
+	ck_assert_int_eq(req.mode, 0);
+	ck_assert_uint_eq(req.n_options, 0);
+	if (req.filename_len > 0) {
+		ck_assert_ptr_eq(req.filename, (const char *)b + 2);
+		ck_assert_uint_eq(strlen(req.filename), req.filename_len);
+	} else {
+		ck_assert_ptr_null(req.filename);
+	}
+	free(b);
+}
+END_TEST
+
+/* A request refused for its mode or options still names its file (for the
+ * log); one refused before the name was read names none. */
+START_TEST(test_request_refused_names_file)
+{
+	static const struct {
+		const uint8_t *buf;
+		size_t len;
+		const char *filename;
+	} cases[] = {
+		{ B("\0\1boot/file\0mail\0"), "boot/file" },
+		{ B("\0\2up.bin\0octet\0blksize\0"), "up.bin" },
+		{ B("\0\1\0octet\0"), NULL },
+		{ B("\0\1unterminated"), NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tftp_request req;
+		uint8_t *b = dup_exact(cases[i].buf, cases[i].len);
+
+		ck_assert_int_lt(tftp_pkt_parse_request(b, cases[i].len, &req), 0);
+		if (cases[i].filename != NULL)
+			ck_assert_str_eq(req.filename, cases[i].filename);
+		else
+			ck_assert_ptr_null(req.filename);
+		free(b);
+	}
 }
 END_TEST
 
@@ -618,6 +656,7 @@ static Suite *packet_suite(void)
 
 	tc = tcase_create("request");
 	tcase_add_loop_test(tc, test_request_bad, 0, (int)ARRAY_SIZE(bad_requests));
+	tcase_add_test(tc, test_request_refused_names_file);
 	tcase_add_loop_test(tc, test_request_prefix, 0, (int)PREFIX_FULL_LEN + 1);
 	tcase_add_loop_test(tc, test_request_good, 0, (int)ARRAY_SIZE(good_requests));
 	tcase_add_test(tc, test_request_options_values);

@@ -13,7 +13,7 @@ require_root
 require_built
 require_cmd tftp python3 cmp timeout mkfifo
 
-plan 36
+plan 37
 
 ROOT=$(make_root) || bail "make_root"
 make_file "$ROOT/a.bin" 1000
@@ -133,6 +133,8 @@ check "the log has a refused line for ../x with error=2" \
 	log_has "refused RRQ client=127\.0\.0\.1:[0-9]+ file=$q\.\./x$q error=2 reason=$q"
 check "the log has a refused line for the WRQ with error=2" \
 	log_has "refused WRQ client=127\.0\.0\.1:[0-9]+ file=${q}upload\.bin$q error=2 reason=$q"
+check "a request refused for its mode still names its file in the log" \
+	log_has "refused RRQ client=127\.0\.0\.1:[0-9]+ file=${q}a\.bin$q error=4 reason=${q}Unsupported mode"
 
 # A file name with a newline must not forge a log line.
 out=$(send_all "$(rrq $'evil\nFAKE: forged line')")
