@@ -36,12 +36,11 @@ struct reader {
 	uint64_t base;     /* block index in slot 0 */
 	size_t filled;     /* slots holding a packet */
 	size_t sent;       /* slots sent in this round */
-	uint64_t last;     /* index of the final block, 0 while unknown */
+	uint64_t last;     /* index of the final block once read, 0 before */
+	uint32_t last_len; /* its payload */
 	uint64_t acked;    /* the client has every block up to this index;
 	                    * not base - 1 only after probing ahead */
 	uint64_t sent_hi;  /* the highest block index ever sent */
-	uint64_t eof;      /* index of the final block once read (kept), or 0 */
-	uint32_t eof_len;  /* its payload */
 	uint64_t raw_off;  /* netascii: next file offset to read */
 	size_t raw_len;    /* netascii: bytes in the staging buffer */
 	size_t raw_pos;
@@ -60,9 +59,14 @@ static void slot_ready(struct xfer *x, struct reader *r, size_t j, uint32_t len)
 	x->slots[j] = (struct slot){ .len = len };
 	if (len < x->job->blksize) {
 		r->last = r->base + j; /* a short block, maybe empty, ends the file */
-		r->eof = r->last;
-		r->eof_len = len;
+		r->last_len = len;
 	}
+}
+
+/* Is the final block still beyond the slots filled so far? */
+static bool more_to_read(const struct reader *r)
+{
+	return r->last == 0 || r->base + r->filled <= r->last;
 }
 
 /* Octet: read the blocks for free slots straight into their packets. */
@@ -70,7 +74,7 @@ static int fill_octet(struct xfer *x, struct reader *r)
 {
 	const size_t blk = x->job->blksize;
 
-	while (r->last == 0 && r->filled < x->job->windowsize) {
+	while (more_to_read(r) && r->filled < x->job->windowsize) {
 		struct iovec iov[IOV_BATCH];
 		size_t k = x->job->windowsize - r->filled, full;
 		uint64_t off = (r->base + r->filled - 1) * blk;
@@ -127,7 +131,7 @@ static int fill_netascii_slot(struct xfer *x, struct reader *r, uint8_t *out)
 
 static int fill_netascii(struct xfer *x, struct reader *r)
 {
-	while (r->last == 0 && r->filled < x->job->windowsize) {
+	while (more_to_read(r) && r->filled < x->job->windowsize) {
 		int n = fill_netascii_slot(x, r, slot_pkt(x, r->filled) + TFTP_DATA_HDR);
 
 		if (n < 0)
@@ -196,8 +200,8 @@ static void credit_skipped(struct xfer *x, struct reader *r, uint64_t index)
 		return;
 	x->res->blocks += index - r->acked;
 	x->res->bytes += (index - r->acked) * x->job->blksize;
-	if (index == r->eof)
-		x->res->bytes -= x->job->blksize - r->eof_len;
+	if (index == r->last)
+		x->res->bytes -= x->job->blksize - r->last_len;
 	r->acked = index;
 }
 
@@ -245,14 +249,13 @@ static void restart_after(struct reader *r, uint64_t index)
 		return;
 	r->base = index + 1;
 	r->filled = 0;
-	r->last = 0;
 }
 
 /* May the next resend of this window be the window after it instead? */
 static bool may_probe_ahead(const struct xfer *x, const struct reader *r)
 {
 	return x->acked_once && x->job->mode == TFTP_MODE_OCTET && x->job->windowsize > 1 &&
-	       r->last == 0 && r->filled == x->job->windowsize && r->base == r->acked + 1;
+	       more_to_read(r) && r->filled == x->job->windowsize && r->base == r->acked + 1;
 }
 
 /* The timer ran out again: resend the window, or probe ahead (see top). */
@@ -300,7 +303,7 @@ static enum wait_result wait_ack(struct xfer *x, struct reader *r)
 				xfer_heard(x);
 				r->tries = 0;
 				credit_skipped(x, r, index);
-				if (r->eof != 0 && index == r->eof)
+				if (index == r->last)
 					return xfer_finish(x, PSEP_OK), WAIT_END;
 				if (index + 1 != r->base)
 					restart_after(r, index);

@@ -514,18 +514,38 @@ START_TEST(test_sizes)
 }
 END_TEST
 
-START_TEST(test_lost_data_resent)
+/*
+ * Lock-step losses: each lost DATA or ACK costs exactly one resend of the
+ * block, found by the timer. With a lost ACK the block is resent, never
+ * the next one: without a window nothing goes past it (no probe ahead).
+ */
+static const struct lockstep_case {
+	enum policy policy;
+	unsigned lose;                          /* LOSE_FIRST: DATA lost */
+	unsigned ack_drop_from, ack_drop_count; /* ACKs lost */
+	size_t len;
+	unsigned data_sends, retransmits;
+} lockstep_cases[] = {
+	{ LOSE_FIRST, 2, 0, 0, 2000, 4 + 2, 2 },
+	/* block 2 sent four times (three ACKs lost), every other once */
+	{ ACK_ALL, 0, 2, 3, 10 * 512, 11 + 3, 3 },
+};
+
+START_TEST(test_lockstep_losses)
 {
-	struct fake f = { .policy = LOSE_FIRST, .lose = 2 };
+	const struct lockstep_case *c = &lockstep_cases[_i];
+	struct fake f = { .policy = c->policy, .lose = c->lose,
+			  .ack_drop_from = c->ack_drop_from, .ack_drop_count = c->ack_drop_count };
 	struct psep_job job;
 	struct psep_result res;
 
 	make_job(&job, TFTP_OP_RRQ, 512, 1);
-	run_read(&f, &job, 2000, &res);
+	run_read(&f, &job, c->len, &res);
 	ck_assert_uint_eq(res.status, PSEP_OK);
-	ck_assert_uint_eq(res.retransmits, 2);
-	ck_assert_uint_eq(f.sends, 4 + 2);
 	ck_assert_int_eq(f.corrupt, 0);
+	ck_assert_uint_eq(res.retransmits, c->retransmits);
+	ck_assert_uint_eq(f.data_sends, c->data_sends);
+	ck_assert_uint_eq(f.sends, c->data_sends); /* and nothing else */
 	free(f.got);
 }
 END_TEST
@@ -953,24 +973,6 @@ START_TEST(test_probe_ahead)
 }
 END_TEST
 
-/* Lock-step and netascii transfers never send past the window. */
-START_TEST(test_no_probe_ahead_without_window)
-{
-	struct fake f = { .policy = ACK_ALL, .ack_drop_from = 2, .ack_drop_count = 3 };
-	struct psep_job job;
-	struct psep_result res;
-
-	make_job(&job, TFTP_OP_RRQ, 512, 1);
-	run_read(&f, &job, 10 * 512, &res);
-	ck_assert_uint_eq(res.status, PSEP_OK);
-	ck_assert_int_eq(f.corrupt, 0);
-	/* Block 2 sent four times (three ACKs lost), every other once. */
-	ck_assert_uint_eq(f.data_sends, 11 + 3);
-	ck_assert_uint_eq(res.retransmits, 3);
-	free(f.got);
-}
-END_TEST
-
 /* ---- write requests --------------------------------------------------- */
 
 static void run_write(struct fake *f, const struct psep_job *job, size_t len,
@@ -1129,7 +1131,8 @@ static Suite *transfer_suite(void)
 
 	tcase_set_timeout(rd, 60);
 	tcase_add_loop_test(rd, test_sizes, 0, sizeof(sizes) / sizeof(sizes[0]));
-	tcase_add_test(rd, test_lost_data_resent);
+	tcase_add_loop_test(rd, test_lockstep_losses, 0,
+			    sizeof(lockstep_cases) / sizeof(lockstep_cases[0]));
 	tcase_add_test(rd, test_duplicate_acks_no_sorcerer);
 	tcase_add_test(rd, test_stale_acks_ignored);
 	tcase_add_loop_test(rd, test_silent_client_bounded, 0, 4);
@@ -1149,7 +1152,6 @@ static Suite *transfer_suite(void)
 	tcase_add_test(rd, test_window_partial_ack);
 	tcase_add_test(rd, test_window_first_block_lost);
 	tcase_add_loop_test(rd, test_probe_ahead, 0, sizeof(probe_cases) / sizeof(probe_cases[0]));
-	tcase_add_test(rd, test_no_probe_ahead_without_window);
 	tcase_add_test(rd, test_netascii_read);
 	tcase_add_test(rd, test_refuses_bad_job);
 	suite_add_tcase(s, rd);
