@@ -34,7 +34,9 @@ dist_xinetdexamples_DATA = contrib/xinetd.d/tftp
 
 EXTRA_DIST += contrib/tftpd.service.in contrib/tftpd.socket \
 	contrib/tftpd.sysusers contrib/tftpd.tmpfiles \
-	contrib/example-root/hello.txt
+	contrib/example-root/hello.txt \
+	contrib/scale-out/README.md contrib/scale-out/nftables-balancer.nft \
+	contrib/scale-out/keepalived.conf contrib/scale-out/kubernetes.yaml
 
 # distcheck installs as a user who cannot write the system's unit directory.
 AM_DISTCHECK_CONFIGURE_FLAGS = --with-systemdsystemunitdir='$$(prefix)/lib/systemd/system'

@@ -100,6 +100,25 @@ bool caps_can_confine(void)
 	return ok;
 }
 
+int caps_drop(cap_value_t cap)
+{
+	cap_flag_value_t still;
+	cap_t caps = cap_get_proc();
+
+	if (caps == NULL)
+		return -errno;
+	if (cap_set_flag(caps, CAP_EFFECTIVE, 1, &cap, CAP_CLEAR) < 0 ||
+	    cap_set_flag(caps, CAP_PERMITTED, 1, &cap, CAP_CLEAR) < 0 || cap_set_proc(caps) < 0)
+		return cap_done(caps, -errno);
+	cap_free(caps);
+	caps = cap_get_proc();
+	if (caps == NULL)
+		return -errno;
+	if (cap_get_flag(caps, cap, CAP_PERMITTED, &still) < 0)
+		return cap_done(caps, -errno);
+	return cap_done(caps, still == CAP_SET ? -EPERM : 0);
+}
+
 int caps_raise(cap_value_t cap)
 {
 	return cap_effective(cap, CAP_SET);

@@ -33,6 +33,10 @@ bool caps_can_confine(void);
  */
 int caps_drop_to_user(uid_t uid, gid_t gid);
 
+/* Drop one cap from the permitted set for good (nothing needs it any
+ * more), verified. 0 or -errno. */
+int caps_drop(cap_value_t cap);
+
 /* Raise / lower one permitted cap in the effective set. 0 or -errno. */
 int caps_raise(cap_value_t cap);
 int caps_lower(cap_value_t cap);

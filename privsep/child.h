@@ -1,5 +1,5 @@
 /*
- * child.h - the transfer child: jail, one job, one result, exit.
+ * child.h - the transfer child: jail, then jobs of one client address.
  */
 #ifndef CLOISTER_CHILD_H
 #define CLOISTER_CHILD_H
@@ -17,10 +17,11 @@ enum child_exit {
 
 /*
  * Entry point of a freshly forked child; sock is its end of the
- * socketpair. Jails itself before anything else, announces READY, runs
- * one job, sends one RESULT and exits with _exit (no atexit handlers, no
- * stdio flush). Never returns.
+ * socketpair. Jails itself before anything else, announces READY, then
+ * runs each JOB it receives and answers each with one RESULT, until the
+ * monitor closes its end, or until it has run an upload; it leaves with
+ * _exit (no atexit handlers, no stdio flush). Never returns.
  */
-noreturn void child_main(int sock, const struct jail_ids *ids);
+noreturn void child_main(int sock, const struct jail_config *cfg);
 
 #endif

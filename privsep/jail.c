@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/prctl.h>
@@ -77,8 +78,9 @@ static int jail_fds(int keep_fd)
 	return close_all_but(keep, n);
 }
 
-/* 2. RLIMIT_FSIZE for uploads is the caller's, once the job is known. */
-static int jail_rlimits(void)
+/* 2. The file size limit caps an upload whatever the child does; a write
+ * past it must fail (EFBIG, ERROR 3 to the client), not kill the child. */
+static int jail_rlimits(const struct jail_config *cfg)
 {
 	/* clang-format off */
 	static const struct {
@@ -97,21 +99,30 @@ static int jail_rlimits(void)
 		if (setrlimit(limits[i].resource, &rl) < 0)
 			return -errno;
 	}
+	if (cfg->fsize_max > 0) {
+		struct rlimit rl = { cfg->fsize_max, cfg->fsize_max };
+
+		if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			return -errno;
+	}
 	return 0;
 }
 
 /* 3. No ptrace attach by the same uid, no /proc/PID/mem, no core dump.
- * Called again after the uid switch, which resets it to fs.suid_dumpable. */
+ * Called again after the uid switch, which resets it to fs.suid_dumpable.
+ * And timers as exact as the kernel keeps them: retransmission timeouts
+ * and the gaps of paced bursts are a millisecond or less, which the
+ * default 50 us of slack would stretch. */
 static int jail_dumpable(void)
 {
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0) < 0)
 		return -errno;
 	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return -EPERM;
 	return 0;
 }
 
-static int verify_ids(const struct jail_ids *ids)
+static int verify_ids(const struct jail_config *ids)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
@@ -130,7 +141,7 @@ static int verify_ids(const struct jail_ids *ids)
 
 /* 4. The bounding set goes first, while CAP_SETPCAP can still be raised from
  * the monitor's permitted set; each cap is effective only for its call. */
-static int jail_ids_switch(const struct jail_ids *ids)
+static int jail_ids_switch(const struct jail_config *ids)
 {
 	int r;
 
@@ -151,7 +162,21 @@ static int jail_ids_switch(const struct jail_ids *ids)
 	return jail_dumpable();
 }
 
-/* 6. Required by seccomp for the unprivileged child, and makes any exec
+/* 5. Killed when the monitor dies: an orphan would keep serving (and
+ * holding port 69) with nobody to account for it. The kernel sends this
+ * signal with the dying monitor's credentials, so it reaches a child of
+ * another uid only if the monitor had CAP_KILL raised at that moment; a
+ * child also ends on its socketpair's hang-up (child.c), which always
+ * comes. Set after the uid switch, which clears it, and checked once set,
+ * in case the monitor died before. */
+static int jail_parent_death(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return -errno;
+	return getppid() == parent ? 0 : -ESRCH;
+}
+
+/* 7. Required by seccomp for the unprivileged child, and makes any exec
  * (denied anyway) unable to gain privileges. */
 static int jail_no_new_privs(void)
 {
@@ -167,10 +192,12 @@ static int jail_no_new_privs(void)
  * uid (it could then signal or ptrace the monitor); and a root process that
  * was told not to switch, which would leave the child running as uid 0.
  */
-static int jail_check_args(int keep_fd, const struct jail_ids *ids)
+static int jail_check_args(int keep_fd, const struct jail_config *ids)
 {
 	if (keep_fd < 0 || fcntl(keep_fd, F_GETFD) < 0)
 		return -EBADF;
+	if (ids->parent <= 0)
+		return -EINVAL;
 	if (!ids->switch_ids)
 		return getuid() == 0 || geteuid() == 0 ? -EPERM : 0;
 	if (ids->uid == 0 || ids->gid == 0 || ids->uid == getuid())
@@ -183,7 +210,7 @@ static int jail_check_args(int keep_fd, const struct jail_ids *ids)
  * to empty the bounding set; everything else still applies, and a process
  * with no permitted caps and no_new_privs can gain none from it.
  */
-int jail_enter(int keep_fd, const struct jail_ids *ids)
+int jail_enter(int keep_fd, const struct jail_config *ids)
 {
 	int r;
 
@@ -192,16 +219,18 @@ int jail_enter(int keep_fd, const struct jail_ids *ids)
 		return r;
 	if ((r = jail_fds(keep_fd)) < 0)                        /* 1 */
 		return r;
-	if ((r = jail_rlimits()) < 0)                           /* 2 */
+	if ((r = jail_rlimits(ids)) < 0)                        /* 2 */
 		return r;
 	if ((r = jail_dumpable()) < 0)                          /* 3 */
 		return r;
 	if (ids->switch_ids && (r = jail_ids_switch(ids)) < 0)  /* 4 */
 		return r;
-	if ((r = caps_clear_all()) < 0)                         /* 5 */
+	if ((r = jail_parent_death(ids->parent)) < 0)           /* 5 */
 		return r;
-	if ((r = jail_no_new_privs()) < 0)                      /* 6 */
+	if ((r = caps_clear_all()) < 0)                         /* 6 */
 		return r;
-	return seccomp_child_load();                            /* 7 */
+	if ((r = jail_no_new_privs()) < 0)                      /* 7 */
+		return r;
+	return seccomp_child_load();                            /* 8 */
 	/* clang-format on */
 }

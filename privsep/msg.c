@@ -5,14 +5,14 @@
  *
  *   header  u32 version (PSEP_MSG_VERSION), u32 type, u32 body length
  *   READY   (empty body)
- *   JOB     u32 transfer_id; u8 opcode, mode, rollover, reserved;
+ *   JOB     u32 transfer_id; u8 opcode, mode, rollover, flags;
  *           u32 blksize, windowsize, timeout_ms, rto_min_ms, rto_max_ms,
- *               retries, deadline_s; u64 file_size, max_size;
- *           u16 oack_len; u8 oack[PSEP_OACK_MAX]                 (566 bytes)
+ *               retries, deadline_s, initial_window, first_rtt_usec;
+ *           u64 first_sent_usec, file_size, max_size;
+ *           u16 oack_len; u8 oack[PSEP_OACK_MAX]                 (582 bytes)
  *   RESULT  u32 transfer_id, status; u16 peer_error; u64 bytes, blocks;
  *           u32 retransmits; u64 duration_usec; u32 rtt_usec;
  *           char peer_message[PSEP_PEER_MSG_MAX]                 (170 bytes)
- *   COMMIT  u32 transfer_id; u16 error                          (6 bytes)
  *
  * Bodies have a fixed length per type, so the whole oack array is always
  * sent: bytes past oack_len must be zero, and so must every byte after
@@ -26,18 +26,19 @@
 #endif
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "msg.h"
 #include "tftp-packet.h"
 
 #define HDR_LEN 12
-#define JOB_BODY_LEN (4 + 4 * 1 + 7 * 4 + 2 * 8 + 2 + PSEP_OACK_MAX)
+#define JOB_BODY_LEN (4 + 4 * 1 + 9 * 4 + 3 * 8 + 2 + PSEP_OACK_MAX)
 #define RESULT_BODY_LEN (4 + 4 + 2 + 8 + 8 + 4 + 8 + 4 + PSEP_PEER_MSG_MAX)
-#define COMMIT_BODY_LEN (4 + 2)
 /* More than any message carries, so that surplus fds are received (and
  * closed) instead of being silently dropped by the kernel. */
 #define RECV_FDS_MAX 8
@@ -53,7 +54,6 @@ static const struct {
 	[PSEP_MSG_READY] = { 0, 0 },
 	[PSEP_MSG_JOB] = { JOB_BODY_LEN, 2 },
 	[PSEP_MSG_RESULT] = { RESULT_BODY_LEN, 0 },
-	[PSEP_MSG_COMMIT] = { COMMIT_BODY_LEN, 0 },
 };
 
 static int type_known(uint32_t type)
@@ -127,7 +127,7 @@ static int validate_job(const struct psep_job *j)
 		return -EINVAL;
 	if (j->mode != TFTP_MODE_OCTET && j->mode != TFTP_MODE_NETASCII)
 		return -EINVAL;
-	if (j->rollover > 1 || j->reserved != 0)
+	if (j->rollover > 1 || (j->flags & ~PSEP_JOB_FLAGS_ALL) != 0)
 		return -EINVAL;
 	/* RFC 2348 blksize, RFC 7440 windowsize, RFC 2349 timeout (255 s). */
 	if (!in_range(j->blksize, 8, 65464) || !in_range(j->windowsize, 1, 65535))
@@ -137,6 +137,14 @@ static int validate_job(const struct psep_job *j)
 	if (!in_range(j->rto_min_ms, 1, j->rto_max_ms) || !in_range(j->rto_max_ms, 1, 255000))
 		return -EINVAL;
 	if (!in_range(j->retries, 1, 255) || !in_range(j->deadline_s, 1, 86400))
+		return -EINVAL;
+	if (!in_range(j->initial_window, 1, 65535))
+		return -EINVAL;
+	/* Karn's rule needs to know about resends only of a packet sent,
+	 * and only a packet sent was timed. */
+	if (j->first_sent_usec == 0 && (j->flags != 0 || j->first_rtt_usec != 0))
+		return -EINVAL;
+	if (j->first_rtt_usec > 255000000)
 		return -EINVAL;
 	/* An upload starts from an empty file (msg.h). */
 	if (j->opcode == TFTP_OP_WRQ && j->file_size != 0)
@@ -186,8 +194,6 @@ static int validate(const struct psep_msg *m)
 		return validate_job(&m->job);
 	case PSEP_MSG_RESULT:
 		return validate_result(&m->result);
-	case PSEP_MSG_COMMIT:
-		return m->commit.error <= TFTP_ERR_OPTNEG ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
@@ -199,7 +205,7 @@ static void job_fields(struct codec *c, struct psep_job *j)
 	u8(c, &j->opcode);
 	u8(c, &j->mode);
 	u8(c, &j->rollover);
-	u8(c, &j->reserved);
+	u8(c, &j->flags);
 	u32(c, &j->blksize);
 	u32(c, &j->windowsize);
 	u32(c, &j->timeout_ms);
@@ -207,6 +213,9 @@ static void job_fields(struct codec *c, struct psep_job *j)
 	u32(c, &j->rto_max_ms);
 	u32(c, &j->retries);
 	u32(c, &j->deadline_s);
+	u32(c, &j->initial_window);
+	u32(c, &j->first_rtt_usec);
+	u64(c, &j->first_sent_usec);
 	u64(c, &j->file_size);
 	u64(c, &j->max_size);
 	u16(c, &j->oack_len);
@@ -239,10 +248,6 @@ static void msg_fields(struct codec *c, struct psep_msg *m)
 		job_fields(c, &m->job);
 	else if (m->type == PSEP_MSG_RESULT)
 		result_fields(c, &m->result);
-	else if (m->type == PSEP_MSG_COMMIT) {
-		u32(c, &m->commit.transfer_id);
-		u16(c, &m->commit.error);
-	}
 }
 
 int psep_msg_encode(const struct psep_msg *msg, uint8_t *buf, size_t size)
@@ -372,14 +377,24 @@ static int collect_fds(struct msghdr *mh, int *fds, size_t *nfds)
 	return r;
 }
 
-/* Only fstat: the child runs this under its seccomp filter. */
-static int check_job_fds(const int *fds)
+/* /dev/null (character device 1:3): where an upload goes that the
+ * operator asked to discard (wrq-devnull). */
+static bool is_dev_null(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
+/* Only fstat: the child runs this under its seccomp filter. A download
+ * reads a regular file; an upload writes one, or /dev/null. */
+static int check_job_fds(const int *fds, bool upload)
 {
 	struct stat file, sock;
 
 	if (fstat(fds[PSEP_FD_FILE], &file) < 0 || fstat(fds[PSEP_FD_SOCKET], &sock) < 0)
 		return -errno;
-	return S_ISREG(file.st_mode) && S_ISSOCK(sock.st_mode) ? 0 : -EBADF;
+	if (!S_ISSOCK(sock.st_mode))
+		return -EBADF;
+	return S_ISREG(file.st_mode) || (upload && is_dev_null(&file)) ? 0 : -EBADF;
 }
 
 int psep_msg_recv(int sock, struct psep_msg *ret_msg, int ret_fds[PSEP_MSG_MAX_FDS])
@@ -424,7 +439,8 @@ int psep_msg_recv(int sock, struct psep_msg *ret_msg, int ret_fds[PSEP_MSG_MAX_F
 	r = -EBADMSG;
 	if (nfds != (size_t)psep_msg_nfds(m.type))
 		goto fail;
-	if (m.type == PSEP_MSG_JOB && (r = check_job_fds(fds)) < 0)
+	if (m.type == PSEP_MSG_JOB &&
+	    (r = check_job_fds(fds, m.job.opcode == TFTP_OP_WRQ)) < 0)
 		goto fail;
 	memcpy(ret_msg, &m, sizeof(m));
 	if (nfds > 0)

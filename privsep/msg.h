@@ -10,7 +10,11 @@
  *   READY   child -> monitor   none            0   (jail is in place)
  *   JOB     monitor -> child   struct psep_job 2   [file, transfer socket]
  *   RESULT  child -> monitor   struct psep_result 0
- *   COMMIT  monitor -> child   struct psep_commit 0   (uploads: file stored?)
+ *
+ * A child runs jobs of one client address one after another (the monitor
+ * decides which); after an upload's RESULT it exits, and the monitor
+ * commits the file only once it has reaped it: no child ever holds a
+ * descriptor of a file that has a public name.
  *
  * Decoding is pure and checks every field; what a child sends is untrusted.
  */
@@ -20,23 +24,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PSEP_MSG_VERSION 1
+#define PSEP_MSG_VERSION 2
 #define PSEP_MSG_MAX 1024   /* no encoded message is longer */
 #define PSEP_MSG_MAX_FDS 2  /* no message carries more fds */
 #define PSEP_OACK_MAX 512   /* bytes of a pre-built OACK in a job */
 #define PSEP_PEER_MSG_MAX 128 /* bytes of a client's ERROR text, with NUL */
+/* No job's window (windowsize blocks of blksize + 4 bytes) is larger: the
+ * monitor grants a smaller windowsize rather than make a child hold more. */
+#define PSEP_WINDOW_BYTES_MAX (8u << 20)
 
 enum psep_msg_type {
 	PSEP_MSG_READY = 1,
 	PSEP_MSG_JOB = 2,
 	PSEP_MSG_RESULT = 3,
-	PSEP_MSG_COMMIT = 4,
-	PSEP_MSG_TYPE_MAX = 4,
+	PSEP_MSG_TYPE_MAX = 3,
 };
 
 enum psep_job_fd {
 	PSEP_FD_FILE = 0,   /* regular file, opened for reading (RRQ) or writing (WRQ) */
 	PSEP_FD_SOCKET = 1, /* UDP socket connected to the client */
+};
+
+/* psep_job.flags */
+enum psep_job_flag {
+	PSEP_JOB_FIRST_RESENT = 1 << 0, /* the first packet went out more than once */
+	PSEP_JOB_FLAGS_ALL = PSEP_JOB_FIRST_RESENT,
 };
 
 /* What the monitor decided; the child moves bytes accordingly. */
@@ -45,7 +57,7 @@ struct psep_job {
 	uint8_t opcode;        /* TFTP_OP_RRQ or TFTP_OP_WRQ */
 	uint8_t mode;          /* enum tftp_mode */
 	uint8_t rollover;      /* block number after 65535: 0 or 1 */
-	uint8_t reserved;      /* must be 0 */
+	uint8_t flags;         /* enum psep_job_flag */
 	uint32_t blksize;      /* 8..65464 */
 	uint32_t windowsize;   /* 1..65535 */
 	uint32_t timeout_ms;   /* initial retransmission timeout, 1..255000 */
@@ -53,6 +65,16 @@ struct psep_job {
 	uint32_t rto_max_ms;   /* rto_min_ms..255000 */
 	uint32_t retries;      /* 1..255: resends of one packet before giving up */
 	uint32_t deadline_s;   /* 1..86400: whole transfer */
+	uint32_t initial_window; /* 1..65535: packets of the first window (slow start) */
+	uint32_t first_rtt_usec; /* the round trip of the first packet, as the
+	                          * monitor measured it; 0 = unknown */
+	/*
+	 * When the monitor sent the transfer's first packet itself (the OACK,
+	 * DATA 1 or ACK 0) and the client's answer waits in the socket: the
+	 * monotonic time of that send, in microseconds. 0: the child sends
+	 * the first packet.
+	 */
+	uint64_t first_sent_usec;
 	uint64_t file_size;    /* RRQ: size at open; WRQ: 0 */
 	uint64_t max_size;     /* WRQ: upload limit in bytes, 0 = none */
 	uint16_t oack_len;     /* 0 = no OACK; else bytes in oack */
@@ -69,7 +91,8 @@ enum psep_status {
 	PSEP_PROTOCOL = 6,      /* client broke the protocol */
 	PSEP_DEADLINE = 7,      /* total deadline passed */
 	PSEP_INTERNAL = 8,      /* anything else */
-	PSEP_STATUS_MAX = 8,
+	PSEP_UNREACHABLE = 9,   /* an ICMP error: the client's port or host is gone */
+	PSEP_STATUS_MAX = 9,
 };
 
 /* What the child reports. Every field is checked by the decoder. */
@@ -85,23 +108,11 @@ struct psep_result {
 	char peer_message[PSEP_PEER_MSG_MAX]; /* printable ASCII, NUL-terminated */
 };
 
-/*
- * The monitor's answer to a successful upload's RESULT: the temporary file
- * was checked and renamed into place (error 0), or not (a TFTP error code
- * for the client). The child sends its final ACK only after error 0, so a
- * client never sees success for a file that is not there.
- */
-struct psep_commit {
-	uint32_t transfer_id;
-	uint16_t error;        /* 0 = stored, else enum tftp_error 1..8 */
-};
-
 struct psep_msg {
 	uint32_t type; /* enum psep_msg_type */
 	union {
 		struct psep_job job;
 		struct psep_result result;
-		struct psep_commit commit;
 	};
 };
 

@@ -2,7 +2,7 @@
  * seccomp-child.c - the transfer child's system call allow-list: receive a
  * job and its fds, move file bytes and datagrams, poll, read the clock,
  * allocate, report, _exit. No open, socket, fork, exec or kill.
- * SECURITY-syscalls.md gives the reason for every entry.
+ * SECURITY.md gives the reason for every entry.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -9,6 +9,11 @@
  * root, fork, set-up of children, signals) stays allowed: an allow-list
  * would have to follow libc and libsystemd (journal, notify) from release
  * to release. Children inherit this list under their own allow-list.
+ *
+ * The capabilities it keeps get argument rules, so that each can do only
+ * its one job: CAP_KILL sends SIGKILL to one process, never to a group or
+ * to all (pid <= 0); CAP_SETUID and CAP_SETGID switch a new child to the
+ * jail ids and nothing else, with an empty group list.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -19,10 +24,12 @@
 
 #include <errno.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/syscall.h>
 
 #include "sanitizer.h"
+#include "jail.h"
 #include "seccomp-monitor.h"
 
 /* clang-format off */
@@ -80,10 +87,72 @@ static const int monitor_deny[] = {
 	SCMP_SYS(io_uring_enter),
 	SCMP_SYS(io_uring_register),
 	SCMP_SYS(personality),
+	/* ids change only through the argument rules below */
+	SCMP_SYS(setuid),
+	SCMP_SYS(setgid),
+	SCMP_SYS(setreuid),
+	SCMP_SYS(setregid),
+	SCMP_SYS(setfsuid),
+	SCMP_SYS(setfsgid),
+#ifdef __NR_setuid32
+	SCMP_SYS(setuid32),
+	SCMP_SYS(setgid32),
+	SCMP_SYS(setreuid32),
+	SCMP_SYS(setregid32),
+	SCMP_SYS(setfsuid32),
+	SCMP_SYS(setfsgid32),
+#endif
+	/* signals go to one pid, through kill() and its rule */
+	SCMP_SYS(rt_sigqueueinfo),
+	SCMP_SYS(rt_tgsigqueueinfo),
+	SCMP_SYS(pidfd_send_signal),
 };
 /* clang-format on */
 
-static int add_rules(scmp_filter_ctx ctx)
+/* Kill the process when the call's argument `arg` is not `want`. */
+static int only(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t want)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 1,
+				(struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_NE, .datum_a = want });
+}
+
+/* setres[ug]id(id, id, id) with the jail's id, or never. */
+static int only_jail_id(scmp_filter_ctx ctx, int nr, const struct jail_config *jail, uint64_t id)
+{
+	int r = 0;
+
+	if (!jail->switch_ids)
+		return seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0);
+	for (unsigned arg = 0; arg < 3 && r == 0; arg++)
+		r = only(ctx, nr, arg, id);
+	return r;
+}
+
+static int add_arg_rules(scmp_filter_ctx ctx, const struct jail_config *jail)
+{
+	int r;
+
+	/* kill(pid > 0, SIGKILL): 0 is our group, negative pids are groups
+	 * or everyone we may signal. pid is an int: its sign bit in 32 bits. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(kill), 1,
+				  SCMP_A0(SCMP_CMP_EQ, 0, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(kill), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, 0x80000000, 0x80000000))) < 0 ||
+	    (r = only(ctx, SCMP_SYS(kill), 1, SIGKILL)) < 0)
+		return r;
+	if ((r = only_jail_id(ctx, SCMP_SYS(setresuid), jail, jail->uid)) < 0 ||
+	    (r = only_jail_id(ctx, SCMP_SYS(setresgid), jail, jail->gid)) < 0)
+		return r;
+#ifdef __NR_setresuid32
+	if ((r = only_jail_id(ctx, SCMP_SYS(setresuid32), jail, jail->uid)) < 0 ||
+	    (r = only_jail_id(ctx, SCMP_SYS(setresgid32), jail, jail->gid)) < 0)
+		return r;
+#endif
+	/* setgroups(0, NULL): a child keeps no group. */
+	return only(ctx, SCMP_SYS(setgroups), 0, 0);
+}
+
+static int add_rules(scmp_filter_ctx ctx, const struct jail_config *jail)
 {
 	int r;
 
@@ -96,10 +165,10 @@ static int add_rules(scmp_filter_ctx ctx)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, monitor_deny[i], 0)) < 0)
 			return r;
 	}
-	return 0;
+	return add_arg_rules(ctx, jail);
 }
 
-int seccomp_monitor_load(void)
+int seccomp_monitor_load(const struct jail_config *jail)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r;
@@ -108,7 +177,7 @@ int seccomp_monitor_load(void)
 		return -ENOMEM;
 	/* libseccomp sets no_new_privs first (SCMP_FLTATR_CTL_NNP): the
 	 * monitor never executes anything, so it loses nothing by it. */
-	r = add_rules(ctx);
+	r = add_rules(ctx, jail);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);

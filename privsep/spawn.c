@@ -14,7 +14,7 @@
 #include "child.h"
 #include "spawn.h"
 
-int spawn_child(struct child *c, const struct jail_ids *ids, int stderr_fd)
+int spawn_child(struct child *c, const struct jail_config *cfg, int stderr_fd)
 {
 	int sv[2];
 	pid_t pid;
@@ -40,7 +40,7 @@ int spawn_child(struct child *c, const struct jail_ids *ids, int stderr_fd)
 		if (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0)
 			_exit(CHILD_EXIT_JAIL);
 		close(sv[0]);
-		child_main(sv[1], ids);
+		child_main(sv[1], cfg);
 	}
 	close(sv[1]);
 	*c = (struct child){ .state = CHILD_STARTING, .pid = pid, .sock = sv[0] };
@@ -48,13 +48,13 @@ int spawn_child(struct child *c, const struct jail_ids *ids, int stderr_fd)
 }
 
 /* Which message a child may send in its current state. */
-static bool permitted(const struct child *c, uint32_t type)
+static bool permitted(const struct child *c, const struct psep_msg *m)
 {
-	switch (type) {
+	switch (m->type) {
 	case PSEP_MSG_READY:
 		return !c->ready && (c->state == CHILD_STARTING || c->state == CHILD_BUSY);
 	case PSEP_MSG_RESULT:
-		return c->state == CHILD_BUSY && !c->reported;
+		return c->state == CHILD_BUSY && c->ready && m->result.transfer_id == c->job_id;
 	default:
 		return false; /* a child never sends a JOB */
 	}
@@ -69,15 +69,19 @@ int spawn_receive(struct child *c, struct psep_msg *ret_msg)
 		return r;
 	if (r < 0)
 		return -EPROTO;
-	if (!permitted(c, ret_msg->type))
+	if (!permitted(c, ret_msg)) {
+		/* A JOB out of a child carries descriptors: never keep them. */
+		for (int i = 0; i < psep_msg_nfds(ret_msg->type); i++)
+			close(fds[i]);
 		return -EPROTO;
+	}
 	if (ret_msg->type == PSEP_MSG_READY) {
 		c->ready = true;
 		if (c->state == CHILD_STARTING)
 			c->state = CHILD_IDLE;
 	} else {
-		c->reported = true;
-		c->state = CHILD_DONE;
+		c->state = CHILD_IDLE;
+		c->job_id = 0;
 	}
 	return 0;
 }
@@ -92,25 +96,16 @@ int spawn_send_job(struct child *c, const struct psep_job *job, const int fds[2]
 	r = psep_msg_send(c->sock, &m, fds, 2);
 	if (r < 0)
 		return r;
-	c->job_before_ready = !c->ready;
 	c->state = CHILD_BUSY;
+	c->job_id = job->transfer_id;
 	return 0;
-}
-
-int spawn_send_commit(struct child *c, uint32_t transfer_id, uint16_t error)
-{
-	struct psep_msg m = { .type = PSEP_MSG_COMMIT,
-			      .commit = { .transfer_id = transfer_id, .error = error } };
-
-	if (c->state != CHILD_DONE || !c->reported)
-		return -EBUSY;
-	return psep_msg_send(c->sock, &m, NULL, 0);
 }
 
 void spawn_kill(struct child *c, bool need_kill_cap)
 {
 	if (c->pid <= 0)
 		return;
+	c->state = CHILD_EXITING;
 	if (need_kill_cap && caps_raise(CAP_KILL) < 0)
 		return;
 	kill(c->pid, SIGKILL);

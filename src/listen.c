@@ -102,7 +102,7 @@ static int adopt(int fd, struct listener *ret)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int family, flags, r = check_udp(fd, &family);
+	int family = 0, flags, r = check_udp(fd, &family);
 
 	if (r < 0)
 		return r;
@@ -120,6 +120,11 @@ static int adopt(int fd, struct listener *ret)
 		return -errno;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -errno;
+	/* A burst of requests arrives faster than any loop reads it. Root
+	 * may force a buffer past net.core.rmem_max (systemd's ReceiveBuffer=
+	 * does the same for its sockets); otherwise the kernel's maximum. */
+	if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, LISTEN_RCVBUF) < 0)
+		(void)set_int(fd, SOL_SOCKET, SO_RCVBUF, LISTEN_RCVBUF);
 	ret->fd = fd;
 	ret->family = family;
 	ret->port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
@@ -317,36 +322,44 @@ static void parse_pktinfo(const struct listener *l, struct msghdr *mh, struct re
 	}
 }
 
-ssize_t listen_recv(const struct listener *l, uint8_t *buf, size_t size,
-		    struct request_addr *ret_addr)
+int listen_recv_batch(const struct listener *l, struct listen_batch *b)
 {
-	union {
+	union control {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
-	} control;
-	struct request_addr a;
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	struct msghdr mh = {
-		.msg_name = &a.peer, .msg_namelen = sizeof(a.peer),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	ssize_t n;
+	} control[LISTEN_BATCH];
+	struct mmsghdr mm[LISTEN_BATCH];
+	struct iovec iov[LISTEN_BATCH];
+	int n;
 
-	memset(&a, 0, sizeof(a));
+	memset(mm, 0, sizeof(mm));
+	for (size_t i = 0; i < LISTEN_BATCH; i++) {
+		memset(&b->addr[i], 0, sizeof(b->addr[i]));
+		iov[i] = (struct iovec){ .iov_base = b->buf[i], .iov_len = LISTEN_DATAGRAM_MAX };
+		mm[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->addr[i].peer, .msg_namelen = sizeof(b->addr[i].peer),
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = control[i].buf, .msg_controllen = sizeof(control[i].buf),
+		};
+	}
 	do
-		n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
+		n = recvmmsg(l->fd, mm, LISTEN_BATCH, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	/* A datagram larger than our buffer is not a request we can serve. */
-	if (mh.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	a.peer_len = mh.msg_namelen;
-	parse_pktinfo(l, &mh, &a);
-	if (a.local_len == 0)
-		return -EADDRNOTAVAIL; /* no packet info: cannot answer correctly */
-	*ret_addr = a;
+		return errno == EWOULDBLOCK ? 0 : -errno;
+	b->n = (size_t)n;
+	for (size_t i = 0; i < b->n; i++) {
+		struct msghdr *mh = &mm[i].msg_hdr;
+
+		b->addr[i].peer_len = mh->msg_namelen;
+		parse_pktinfo(l, mh, &b->addr[i]);
+		if (mh->msg_flags & MSG_TRUNC)
+			b->len[i] = -EMSGSIZE; /* larger than any request */
+		else if (b->addr[i].local_len == 0)
+			b->len[i] = -EADDRNOTAVAIL; /* cannot answer correctly */
+		else
+			b->len[i] = (ssize_t)mm[i].msg_len;
+	}
 	return n;
 }
 
@@ -421,6 +434,21 @@ int listen_transfer_socket(const struct listener *l, const struct request_addr *
 		return r;
 	}
 	return fd;
+}
+
+#define TRANSFER_BUFFER_MIN (256 << 10)
+#define TRANSFER_BUFFER_MAX (16 << 20)
+
+void listen_size_buffers(int fd, size_t window_bytes)
+{
+	size_t want = 2 * window_bytes;
+
+	if (want < TRANSFER_BUFFER_MIN)
+		want = TRANSFER_BUFFER_MIN;
+	if (want > TRANSFER_BUFFER_MAX)
+		want = TRANSFER_BUFFER_MAX;
+	(void)set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)want);
+	(void)set_int(fd, SOL_SOCKET, SO_SNDBUF, (int)want);
 }
 
 unsigned listen_path_mtu(int fd)

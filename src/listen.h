@@ -14,6 +14,7 @@
 #include "settings.h"
 
 #define LISTEN_MAX 64 /* sockets from systemd; --listen allows SETTINGS_LISTEN_MAX */
+#define LISTEN_RCVBUF (4 << 20) /* thousands of requests: a boot storm's burst */
 
 enum listen_mode {
 	LISTEN_SYSTEMD = 0,    /* sockets passed by systemd (sd_listen_fds) */
@@ -41,19 +42,35 @@ struct request_addr {
  * to max), else fd 0 when no --listen was given (inetd), else --listen
  * ([::] is dual-stack unless an IPv4 address on its port is listed too).
  * Each is checked to be an IPv4 or IPv6 UDP socket, made non-blocking,
- * given SO_REUSEADDR and packet-info reception. Logs what is wrong (an
+ * given SO_REUSEADDR, packet-info reception and a receive buffer that
+ * holds a burst of requests (LISTEN_RCVBUF; forced while we may). Logs what is wrong (an
  * inherited fd that is not a UDP socket is an error, never skipped).
  * Returns the number of sockets (>= 1) or -errno.
  */
 int listen_setup(const struct settings *s, struct listener *ret, size_t max,
 		 enum listen_mode *ret_mode);
 
+/* Datagrams read by one system call, and the room for each: a request
+ * is at most 512 bytes (RFC 2347), so a larger datagram is no request. */
+#define LISTEN_BATCH 32
+#define LISTEN_DATAGRAM_MAX 4096
+
+/* What one listen_recv_batch call read. */
+struct listen_batch {
+	size_t n;
+	ssize_t len[LISTEN_BATCH];    /* a length, or -errno for one that cannot be served */
+	struct request_addr addr[LISTEN_BATCH];
+	uint8_t buf[LISTEN_BATCH][LISTEN_DATAGRAM_MAX + 1]; /* + 1: a NUL may be added */
+};
+
 /*
- * Receive one datagram without blocking. Returns its length (ret_addr
- * filled), -EAGAIN when none is waiting, or -errno.
+ * Receive up to LISTEN_BATCH datagrams without blocking, in one system
+ * call (recvmmsg), so that a burst of requests (a boot storm) costs few.
+ * Returns how many (b->n), 0 when none is waiting, or -errno. A datagram
+ * longer than LISTEN_DATAGRAM_MAX (-EMSGSIZE) or without packet info
+ * (-EADDRNOTAVAIL) has a negative len.
  */
-ssize_t listen_recv(const struct listener *l, uint8_t *buf, size_t size,
-		    struct request_addr *ret_addr);
+int listen_recv_batch(const struct listener *l, struct listen_batch *b);
 
 /* Send buf to the request's peer from the address it was sent to. 0 or -errno. */
 int listen_reply(const struct listener *l, const struct request_addr *a, const uint8_t *buf,
@@ -68,6 +85,14 @@ int listen_reply(const struct listener *l, const struct request_addr *a, const u
  */
 int listen_transfer_socket(const struct listener *l, const struct request_addr *a,
 			   bool need_bind_cap);
+
+/*
+ * Give a transfer socket buffers for its window: window_bytes of packets
+ * each way, counted as the kernel counts them (twice, for its overhead),
+ * at least the default. The kernel caps both at net.core.[rw]mem_max.
+ * Best effort: a smaller buffer only costs speed.
+ */
+void listen_size_buffers(int fd, size_t window_bytes);
 
 /* The path MTU towards the peer of a connected socket, 0 if unknown. */
 unsigned listen_path_mtu(int fd);

@@ -72,6 +72,24 @@ static const char *str_or_empty(const char *s)
 
 /* ---- text ------------------------------------------------------------- */
 
+/*
+ * A quoted value of the text line: '"' becomes \x22, so that no value can
+ * end its quotes early and forge fields after them (file="x" result=ok).
+ * Every '\' in a value already starts an escape (tftp_escape), so \x22 is
+ * as unambiguous as the others.
+ */
+static void put_quoted(struct out *o, const char *s)
+{
+	put_str(o, "\"");
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			put_str(o, "\\x22");
+		else
+			put(o, p, 1);
+	}
+	put_str(o, "\"");
+}
+
 /* The line format is an interface: operators' scripts and our tests match
  * it, so fields are only ever appended. */
 int log_fmt_transfer_text(const struct log_transfer *t, char *buf, size_t size)
@@ -82,9 +100,9 @@ int log_fmt_transfer_text(const struct log_transfer *t, char *buf, size_t size)
 	put_str(&o, str_or_empty(t->op));
 	put_str(&o, " client=");
 	put_str(&o, str_or_empty(t->client));
-	put_str(&o, " file=\"");
-	put_str(&o, str_or_empty(t->file));
-	put_str(&o, "\" mode=");
+	put_str(&o, " file=");
+	put_quoted(&o, str_or_empty(t->file));
+	put_str(&o, " mode=");
 	put_str(&o, str_or_empty(t->mode));
 	put_str(&o, " result=");
 	put_str(&o, str_or_empty(t->result));
@@ -97,9 +115,12 @@ int log_fmt_transfer_text(const struct log_transfer *t, char *buf, size_t size)
 		put_fmt(&o, " rtt_us=%" PRIu32, t->rtt_us);
 	}
 	if (t->peer_message != NULL) {
-		put_fmt(&o, " peer_error=%u peer_message=\"", t->peer_error);
-		put_str(&o, t->peer_message);
-		put_str(&o, "\"");
+		put_fmt(&o, " peer_error=%u peer_message=", t->peer_error);
+		put_quoted(&o, t->peer_message);
+	}
+	if (t->ignored != NULL && t->ignored[0] != '\0') {
+		put_str(&o, " ignored=");
+		put_quoted(&o, t->ignored);
 	}
 	return finish(&o);
 }
@@ -112,11 +133,10 @@ int log_fmt_refusal_text(const struct log_refusal *r, char *buf, size_t size)
 	put_str(&o, str_or_empty(r->op));
 	put_str(&o, " client=");
 	put_str(&o, str_or_empty(r->client));
-	put_str(&o, " file=\"");
-	put_str(&o, str_or_empty(r->file));
-	put_fmt(&o, "\" error=%u reason=\"", r->error);
-	put_str(&o, str_or_empty(r->reason));
-	put_str(&o, "\"");
+	put_str(&o, " file=");
+	put_quoted(&o, str_or_empty(r->file));
+	put_fmt(&o, " error=%u reason=", r->error);
+	put_quoted(&o, str_or_empty(r->reason));
 	return finish(&o);
 }
 
@@ -161,6 +181,8 @@ size_t log_fmt_transfer_fields(const struct log_transfer *t, struct log_field *f
 		add_num(f, &n, "peer_error", "TFTP_PEER_ERROR", t->peer_error);
 		add_str(f, &n, "peer_message", "TFTP_PEER_MESSAGE", t->peer_message);
 	}
+	if (t->ignored != NULL && t->ignored[0] != '\0')
+		add_str(f, &n, "ignored", "TFTP_IGNORED_OPTIONS", t->ignored);
 	return n;
 }
 

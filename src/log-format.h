@@ -6,8 +6,9 @@
  * (tests/check-log.c) exactly as the daemon writes them.
  *
  * Every string in a record must already be printable: client-controlled
- * names go through tftp_escape, the client's error text is checked by the
- * privsep decoder. JSON escaping (of '"', '\' and anything below 0x20) and
+ * text (names, a client's error message) goes through tftp_escape, so every
+ * '\' in it starts an escape. The text line writes '"' inside a quoted
+ * value as \x22, so a value cannot close its quotes and forge fields. JSON escaping (of '"', '\' and anything below 0x20) and
  * the journal's binary field encoding (for a value with a newline) are
  * done here all the same, so a caller's mistake cannot break a line.
  */
@@ -33,6 +34,7 @@ struct log_transfer {
 	uint64_t bytes, blocks, usec;
 	uint32_t retransmits, blksize, windowsize, rtt_us;
 	const char *options;      /* negotiated, "blksize=1428 tsize=9000"; NULL or "" if none */
+	const char *ignored;      /* options unknown to us (RFC 2347), escaped; NULL or "" if none */
 	const char *peer_message; /* the client's ERROR text; NULL when it sent none */
 	unsigned peer_error;      /* the client's ERROR code, with peer_message */
 	int signal;               /* the child died of this signal; 0 otherwise */

@@ -1,10 +1,11 @@
 /*
- * monitor.c - the privileged parent: requests in, jobs out, results logged.
+ * monitor.c - the privileged parent's event loop: sockets, signals,
+ * timers, start-up and shutdown.
  *
- * The monitor is the only process that can name a file. It parses nothing
- * but the request itself (through the pure codec); every later datagram of
- * a transfer goes to the jailed child that runs it. Children are forked
- * ahead of need, so a request never waits for fork and sandbox set-up.
+ * What happens to a request is serve.c's business, which child runs it
+ * pool.c's; this file only waits, and tells them what happened: a datagram
+ * on a listener or on a transfer socket, a message from a child, a child's
+ * exit, a timer running out, a signal.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -12,365 +13,155 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "chroot.h"
 #include "log.h"
+#include "loop.h"
+#include "metrics-file.h"
 #include "monitor.h"
 #include "notify.h"
-#include "path.h"
-#include "request.h"
-#include "upload.h"
-#include "spawn.h"
-#include "tftp-packet.h"
+#include "pool.h"
+#include "private-mem.h"
+#include "serve.h"
+#include "timer-heap.h"
 #include "util.h"
 
-#define STARTUP_WAIT_MS 5000     /* for the first children to be jailed */
-#define JAIL_FAILURES_MAX 10     /* consecutive children that never got ready */
+#define STARTUP_WAIT_MS 5000       /* for the first children to be jailed */
 #define STATUS_INTERVAL_US 1000000 /* systemd STATUS= at most once a second */
-#define OPTIONS_TEXT_MAX 160     /* "blksize=65464 tsize=..." of one transfer */
+#define EVENTS_MAX 64
+#define BATCHES_PER_WAKE 8         /* a flood on one socket cannot starve the rest */
 
-enum event_kind { EV_LISTENER = 1, EV_CHILD = 2, EV_SIGNAL = 3 };
-
-/* What the monitor itself knows of a transfer; the child's report is
- * checked against it. */
-struct transfer {
-	uint32_t id;
-	enum tftp_opcode op;
-	enum tftp_mode mode;
-	size_t listener;      /* where the request came in */
-	struct request_addr addr;
-	char client[LISTEN_ADDR_TEXT_MAX];
-	char file[ESCAPED_NAME_MAX];
-	char path[TFTP_PATH_MAX];
-	uint32_t blksize;
-	uint32_t windowsize;
-	char options[OPTIONS_TEXT_MAX]; /* as acknowledged, for the log */
-	bool is_upload;
-	struct upload upload; /* the temporary file, until committed or removed */
+struct loop {
+	int epfd;
+	struct timer_heap timers; /* transfers' keys first, then children's */
+	size_t n_transfers;
 };
 
 struct monitor {
 	const struct monitor_setup *setup;
 	const struct settings *s;
-	int epfd;
+	struct loop loop;
+	struct pool pool;
+	struct serve serve;
 	int sigfd;
-	size_t n_slots;
-	struct child *children;    /* n_slots */
-	struct transfer *transfers; /* n_slots, parallel to children */
-	uint32_t next_id;
-	unsigned jail_failures;
 	bool stopping;
 	bool killed_all;
 	uint64_t stop_deadline_us;
 	uint64_t last_activity_us;
-	uint64_t finished;         /* transfers ended, for systemd's STATUS= */
 	bool status_pending;       /* STATUS= changed but was sent < 1 s ago */
 	uint64_t status_sent_us;
+	uint64_t status_finished;  /* serve.finished when STATUS= was last sent */
 	uint64_t watchdog_usec;    /* WATCHDOG=1 this often; 0: never */
 	uint64_t watchdog_next_us;
-	uint8_t buf[TFTP_REQUEST_MAX + 1];
+	uint64_t metrics_next_us;  /* the metrics file is written again then */
+	struct listen_batch batch;
 };
 
-static uint64_t ev_data(enum event_kind kind, size_t index)
+/* ---- the loop's services (loop.h) ------------------------------------ */
+
+static uint64_t ev_data(enum loop_kind kind, uint32_t index)
 {
-	return ((uint64_t)kind << 32) | (uint32_t)index;
+	return ((uint64_t)kind << 32) | index;
 }
 
-static int watch(struct monitor *m, int fd, enum event_kind kind, size_t index)
+int loop_watch(struct loop *l, int fd, enum loop_kind kind, uint32_t index)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ev_data(kind, index) };
 
-	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static const char *op_name(enum tftp_opcode op)
+void loop_unwatch(struct loop *l, int fd)
 {
-	return op == TFTP_OP_WRQ ? "WRQ" : "RRQ";
+	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static const char *status_name(uint32_t status)
+static uint32_t timer_key(const struct loop *l, enum loop_kind kind, uint32_t index)
 {
-	static const char *const names[] = {
-		[PSEP_OK] = "ok", [PSEP_TIMEOUT] = "timeout", [PSEP_PEER_ERROR] = "peer-error",
-		[PSEP_PROBE] = "probe", [PSEP_IO_ERROR] = "io-error", [PSEP_NO_SPACE] = "no-space",
-		[PSEP_PROTOCOL] = "protocol", [PSEP_DEADLINE] = "deadline",
-		[PSEP_INTERNAL] = "internal",
-	};
-
-	return status <= PSEP_STATUS_MAX ? names[status] : "invalid";
+	return kind == LOOP_TRANSFER ? index : (uint32_t)l->n_transfers + index;
 }
 
-/* ---- refusing requests ------------------------------------------------ */
-
-static void send_error(struct monitor *m, size_t li, const struct request_addr *a,
-		       enum tftp_error code, const char *text)
+void loop_timer_set(struct loop *l, enum loop_kind kind, uint32_t index, uint64_t at)
 {
-	uint8_t pkt[128];
-	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
-
-	if (n > 0)
-		(void)listen_reply(&m->setup->listeners[li], a, pkt, (size_t)n);
+	timer_heap_set(&l->timers, timer_key(l, kind, index), at);
 }
 
-static void refuse(struct monitor *m, size_t li, const struct request_addr *a, const char *what,
-		   const char *file, enum tftp_error code, const char *text)
+void loop_timer_clear(struct loop *l, enum loop_kind kind, uint32_t index)
 {
-	char client[LISTEN_ADDR_TEXT_MAX];
-
-	listen_addr_text((const struct sockaddr *)&a->peer, client, sizeof(client));
-	log_refusal(what, client, file, code, text);
-	send_error(m, li, a, code, text);
+	timer_heap_clear(&l->timers, timer_key(l, kind, index));
 }
 
-/* ---- children --------------------------------------------------------- */
-
-/* Stop watching a child's socket and close it. */
-static void close_child(struct monitor *m, struct child *c)
-{
-	if (c->sock >= 0)
-		epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->sock, NULL);
-	spawn_close(c);
-}
-
-static size_t count_state(const struct monitor *m, enum child_state state)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->n_slots; i++)
-		n += m->children[i].state == state;
-	return n;
-}
-
-static struct child *free_slot(struct monitor *m, size_t *ret_index)
-{
-	for (size_t i = 0; i < m->n_slots; i++) {
-		if (m->children[i].state == CHILD_FREE) {
-			*ret_index = i;
-			return &m->children[i];
-		}
-	}
-	return NULL;
-}
-
-static int start_child(struct monitor *m)
-{
-	size_t i;
-	struct child *c = free_slot(m, &i);
-	int r;
-
-	if (c == NULL)
-		return -EAGAIN;
-	r = spawn_child(c, &m->setup->jail, m->setup->child_stderr);
-	if (r < 0) {
-		log_msg(LOG_ERR, "cannot fork a transfer child: %s", strerror(-r));
-		return r;
-	}
-	r = watch(m, c->sock, EV_CHILD, i);
-	if (r < 0) {
-		spawn_kill(c, m->setup->privileged);
-		close_child(m, c);
-		c->state = CHILD_DONE;
-	}
-	return r;
-}
-
-/* Keep the configured number of jailed children ready, within the limit. */
-static void refill_spares(struct monitor *m)
-{
-	size_t spare = count_state(m, CHILD_IDLE) + count_state(m, CHILD_STARTING);
-
-	if (m->stopping || m->jail_failures >= JAIL_FAILURES_MAX)
-		return;
-	while (spare < m->s->spares && start_child(m) == 0)
-		spare++;
-}
-
-static struct child *idle_child(struct monitor *m, size_t *ret_index)
-{
-	for (size_t i = 0; i < m->n_slots; i++) {
-		if (m->children[i].state == CHILD_IDLE) {
-			*ret_index = i;
-			return &m->children[i];
-		}
-	}
-	/* The pool ran dry: a child still starting takes the job as soon as
-	 * it is jailed (the message waits in its socket). */
-	for (size_t i = 0; i < m->n_slots; i++) {
-		if (m->children[i].state == CHILD_STARTING) {
-			*ret_index = i;
-			return &m->children[i];
-		}
-	}
-	if (start_child(m) < 0)
-		return NULL;
-	return idle_child(m, ret_index);
-}
-
-/* ---- the record of a transfer and systemd's status line ----------------- */
-
-/* Sent from run_timers, at most once a second. */
-static void status_changed(struct monitor *m)
-{
-	m->status_pending = notify_enabled();
-}
+/* ---- systemd's status line ------------------------------------------- */
 
 /* prefix: "" or "READY=1\n", which goes in the same datagram. */
 static void send_status(struct monitor *m, const char *prefix)
 {
-	char text[128];
+	char text[320], counters[192];
 
-	snprintf(text, sizeof(text), "%sSTATUS=Serving: %zu transfers active, %llu finished",
-		 prefix, count_state(m, CHILD_BUSY), (unsigned long long)m->finished);
+	metrics_counters_line(&m->serve.metrics, counters, sizeof(counters));
+	snprintf(text, sizeof(text),
+		 "%sSTATUS=Serving: %zu transfers active, %zu waiting, %llu finished (%s)", prefix,
+		 m->serve.running, m->serve.waiting, (unsigned long long)m->serve.finished,
+		 counters);
 	(void)notify_send(text);
 	m->status_pending = false;
 	m->status_sent_us = now_usec();
+	m->status_finished = m->serve.finished;
 }
 
-/* What the monitor knows of a transfer, for log_transfer. */
-static struct log_transfer transfer_record(const struct transfer *t, const char *result)
+/* ---- the metrics file ------------------------------------------------ */
+
+static bool metrics_on(const struct monitor *m)
 {
-	return (struct log_transfer){
-		.id = t->id, .op = op_name(t->op), .client = t->client, .file = t->file,
-		.mode = tftp_pkt_mode_name(t->mode), .result = result, .options = t->options,
-	};
+	return m->setup->metrics->dir_fd >= 0;
 }
 
-static void log_result(struct monitor *m, const struct transfer *t, const struct psep_result *r,
-		       const char *status)
+/* The gauges are read now; the counters are serve.c's. */
+static void write_metrics(struct monitor *m)
 {
-	struct log_transfer rec = transfer_record(t, status);
+	struct metrics *x = &m->serve.metrics;
 
-	rec.reported = true;
-	rec.bytes = r->bytes;
-	rec.blocks = r->blocks;
-	rec.retransmits = r->retransmits;
-	rec.usec = r->duration_usec;
-	rec.blksize = t->blksize;
-	rec.windowsize = t->windowsize;
-	rec.rtt_us = r->rtt_usec;
-	if (r->status == PSEP_PEER_ERROR || r->status == PSEP_PROBE) {
-		rec.peer_error = r->peer_error;
-		rec.peer_message = r->peer_message; /* printable ASCII: checked by the decoder */
-	}
-	log_transfer(strcmp(status, "ok") == 0 || strcmp(status, "probe") == 0 ? LOG_INFO
-										: LOG_WARNING,
-		     &rec);
-	m->finished++;
-	status_changed(m);
-}
-
-static uint16_t commit_error(int e)
-{
-	switch (e) {
-	case -EEXIST:
-		return TFTP_ERR_EXISTS;
-	case -ENOSPC:
-	case -EDQUOT:
-		return TFTP_ERR_NOSPACE;
-	case -EACCES:
-	case -EPERM:
-		return TFTP_ERR_ACCESS;
-	default:
-		return TFTP_ERR_UNDEF;
-	}
-}
-
-/* An upload's outcome: rename the checked temporary file into place and
- * tell the child (which then sends the final ACK), or remove it. Returns
- * the status to log. */
-static const char *settle_upload(struct monitor *m, struct child *c, struct transfer *t,
-				 const struct psep_result *r)
-{
-	const char *status = status_name(r->status);
-	int e;
-
-	if (!t->is_upload)
-		return status;
-	if (r->status == PSEP_OK) {
-		/* upload_commit checks the size against the file itself. */
-		e = upload_commit(&t->upload, r->bytes, 0666 & ~m->s->umask);
-		if (e < 0) {
-			log_msg(LOG_ERR, "transfer %u: upload of \"%s\" not stored: %s", t->id,
-				t->file, strerror(-e));
-			status = "io-error";
-		}
-		(void)spawn_send_commit(c, t->id, e < 0 ? commit_error(e) : 0);
-	}
-	upload_abort(&t->upload); /* removes the temporary file unless renamed */
-	return status;
-}
-
-static void on_child_message(struct monitor *m, size_t i)
-{
-	struct child *c = &m->children[i];
-	struct psep_msg msg;
-	int r = spawn_receive(c, &msg);
-
-	if (r == -EAGAIN)
+	if (!metrics_on(m))
 		return;
-	if (r == -ECONNRESET) {
-		close_child(m, c); /* it exited; SIGCHLD tells how */
-		return;
-	}
-	if (r == 0 && msg.type == PSEP_MSG_RESULT && msg.result.transfer_id != m->transfers[i].id)
-		r = -EPROTO;
-	if (r < 0) {
-		log_msg(LOG_ERR, "transfer child %d broke the protocol: killed", (int)c->pid);
-		spawn_kill(c, m->setup->privileged);
-		close_child(m, c);
-		return;
-	}
-	if (msg.type == PSEP_MSG_READY) {
-		m->jail_failures = 0;
-		return;
-	}
-	log_result(m, &m->transfers[i], &msg.result,
-		   settle_upload(m, c, &m->transfers[i], &msg.result));
-	m->last_activity_us = now_usec();
-	close_child(m, c);
+	x->active = m->serve.running;
+	x->queued = m->serve.waiting;
+	for (unsigned c = 0; c < METRICS_CHILD_STATES; c++)
+		x->children[c] = pool_count(&m->pool, (enum child_state)(CHILD_STARTING + c));
+	(void)metrics_file_write(m->setup->metrics, x);
+	/* metrics-interval may change on a reload: read at every write. */
+	m->metrics_next_us = now_usec() + (uint64_t)m->s->metrics_interval_s * 1000000;
 }
 
-/* A child ended. If it still owed a result, say how it died. */
-static void on_child_exit(struct monitor *m, struct child *c, int status)
+/* ---- listeners --------------------------------------------------------- */
+
+static void on_listener(struct monitor *m, size_t li)
 {
-	size_t i = (size_t)(c - m->children);
-	char how[48];
+	const struct listener *l = &m->setup->listeners[li];
 
-	if (c->state == CHILD_BUSY && c->sock >= 0)
-		on_child_message(m, i); /* the result may be waiting in the socket */
-	if (WIFSIGNALED(status))
-		snprintf(how, sizeof(how), "killed signal=%d", WTERMSIG(status));
-	else
-		snprintf(how, sizeof(how), "exited status=%d", WEXITSTATUS(status));
-	if (c->state == CHILD_BUSY && !c->reported) {
-		struct transfer *t = &m->transfers[i];
-		struct log_transfer rec = transfer_record(t, WIFSIGNALED(status) ? "killed"
-										   : "internal");
+	for (int round = 0; round < BATCHES_PER_WAKE && !m->stopping; round++) {
+		int n = listen_recv_batch(l, &m->batch);
 
-		rec.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-		log_transfer(LOG_ERR, &rec);
-		m->finished++;
-		status_changed(m);
-		if (t->is_upload)
-			upload_abort(&m->transfers[i].upload);
-		/* The client would otherwise wait for its timeouts to run out. */
-		send_error(m, t->listener, &t->addr, TFTP_ERR_UNDEF, "Transfer ended by the server");
-	} else if (!c->ready && !m->stopping) {
-		m->jail_failures++;
-		log_msg(LOG_ERR, "transfer child %d %s before its jail was ready", (int)c->pid, how);
+		if (n <= 0)
+			return;
+		m->last_activity_us = now_usec();
+		for (size_t i = 0; i < m->batch.n; i++)
+			if (m->batch.len[i] >= 0) /* oversized or without packet info: dropped */
+				serve_request(&m->serve, li, m->batch.buf[i], (size_t)m->batch.len[i],
+					      &m->batch.addr[i]);
+		if (m->batch.n < LISTEN_BATCH)
+			return;
 	}
-	close_child(m, c);
-	*c = (struct child){ .state = CHILD_FREE, .sock = -1 };
 }
+
+/* ---- children ---------------------------------------------------------- */
 
 static void reap_children(struct monitor *m)
 {
@@ -378,170 +169,18 @@ static void reap_children(struct monitor *m)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < m->n_slots; i++) {
-			if (m->children[i].state != CHILD_FREE && m->children[i].pid == pid) {
-				on_child_exit(m, &m->children[i], status);
-				break;
-			}
-		}
+		uint32_t ci = pool_find_pid(&m->pool, pid);
+
+		if (ci == POOL_NONE)
+			continue;
+		serve_on_child_exit(&m->serve, ci, status);
+		if (pool_reaped(&m->pool, ci) && !m->stopping)
+			log_msg(LOG_ERR, "transfer child %d %s %d before its jail was ready",
+				(int)pid, WIFSIGNALED(status) ? "killed by signal" : "exited with",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
 	m->last_activity_us = now_usec();
-	refill_spares(m);
-}
-
-/* ---- one request ------------------------------------------------------ */
-
-/* A client that resends its request while its transfer runs must not get
- * a second transfer: the child answers the resent request itself. */
-static bool in_flight(const struct monitor *m, const struct request_addr *a)
-{
-	for (size_t i = 0; i < m->n_slots; i++) {
-		const struct child *c = &m->children[i];
-
-		if ((c->state == CHILD_BUSY || (c->state == CHILD_DONE && !c->reported)) &&
-		    m->transfers[i].addr.peer_len == a->peer_len &&
-		    memcmp(&m->transfers[i].addr.peer, &a->peer, a->peer_len) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Two uploads of one name at once: the second is refused. */
-static bool upload_in_flight(const struct monitor *m, const char *path)
-{
-	for (size_t i = 0; i < m->n_slots; i++)
-		if (m->transfers[i].is_upload && m->transfers[i].upload.tmp_fd >= 0 &&
-		    strcmp(m->transfers[i].path, path) == 0)
-			return true;
-	return false;
-}
-
-/* "blksize=1428 tsize=9000": what the OACK granted, in its order. */
-static void describe_options(const struct tftp_opt_result *o, char *buf, size_t size)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < o->n_acked && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", i ? " " : "",
-					 tftp_opt_name(o->acked[i]), o->values[o->acked[i]]);
-}
-
-static void record_transfer(struct monitor *m, size_t ci, size_t li,
-			    const struct request_addr *a, struct request *r)
-{
-	struct transfer *t = &m->transfers[ci];
-
-	*t = (struct transfer){ .id = r->job.transfer_id, .op = r->req.opcode, .listener = li,
-				.mode = r->req.mode, .addr = *a, .blksize = r->job.blksize,
-				.windowsize = r->job.windowsize, .is_upload = r->is_upload,
-				.upload = r->upload };
-	listen_addr_text((const struct sockaddr *)&a->peer, t->client, sizeof(t->client));
-	describe_options(&r->opts, t->options, sizeof(t->options));
-	memcpy(t->file, r->file, sizeof(t->file));
-	memcpy(t->path, r->path, sizeof(t->path));
-	/* The record owns the temporary file now. */
-	r->upload.dir_fd = r->upload.tmp_fd = -1;
-	r->fd = -1;
-}
-
-/* Hand the opened file and a fresh transfer socket to a jailed child. */
-static void start_transfer(struct monitor *m, size_t li, const struct request_addr *a,
-			   struct request *r)
-{
-	const struct monitor_setup *ms = m->setup;
-	const char *what = op_name(r->req.opcode);
-	struct refusal no;
-	struct child *c;
-	size_t ci;
-	int sock, fds[2], e;
-
-	if (count_state(m, CHILD_BUSY) >= m->s->max_transfers ||
-	    (c = idle_child(m, &ci)) == NULL) {
-		refuse(m, li, a, what, r->file, TFTP_ERR_UNDEF, "Server busy, try again later");
-		return;
-	}
-	sock = listen_transfer_socket(&ms->listeners[li], a,
-				      ms->privileged && ms->listeners[li].port < 1024);
-	if (sock < 0) {
-		log_msg(LOG_ERR, "cannot make a transfer socket: %s", strerror(-sock));
-		refuse(m, li, a, what, r->file, TFTP_ERR_UNDEF, "Internal error");
-		return;
-	}
-	if (request_open(m->s, ms->root_fd, ms->privileged, listen_path_mtu(sock),
-			 ms->listeners[li].family, r, &no) < 0) {
-		close(sock);
-		refuse(m, li, a, what, r->file, no.code, no.text);
-		return;
-	}
-	r->job.transfer_id = ++m->next_id;
-	fds[PSEP_FD_FILE] = r->fd;
-	fds[PSEP_FD_SOCKET] = sock;
-	e = spawn_send_job(c, &r->job, fds);
-	close(sock);
-	if (e < 0) {
-		log_msg(LOG_ERR, "cannot hand a job to child %d: %s", (int)c->pid, strerror(-e));
-		spawn_kill(c, ms->privileged);
-		request_release(r);
-		return;
-	}
-	if (!r->is_upload)
-		request_release(r); /* the child holds the file now */
-	record_transfer(m, ci, li, a, r);
-	log_msg(LOG_DEBUG, "transfer %u start %s client=%s file=\"%s\" mode=%s child=%d",
-		r->job.transfer_id, what, m->transfers[ci].client, r->file,
-		tftp_pkt_mode_name(r->req.mode), (int)c->pid);
-	status_changed(m);
-	refill_spares(m);
-}
-
-static void on_request(struct monitor *m, size_t li, size_t len, const struct request_addr *a)
-{
-	struct request r;
-	struct refusal no;
-	int op = tftp_pkt_opcode(m->buf, len);
-
-	/* A DATA or ACK on the listening port belongs to no transfer we know
-	 * (RFC 1350: error 5 to that address only). An ERROR is never
-	 * answered, so two servers cannot bounce errors forever. */
-	if (op == TFTP_OP_DATA || op == TFTP_OP_ACK) {
-		send_error(m, li, a, TFTP_ERR_BADTID, NULL); /* the codec's standard text */
-		return;
-	}
-	if (op < 0 || op == TFTP_OP_ERROR)
-		return;
-	if (in_flight(m, a)) {
-		log_msg(LOG_DEBUG, "duplicate request from a client with a transfer in flight: "
-			"dropped");
-		return;
-	}
-	if (request_parse(m->s, m->buf, len, &r, &no) < 0) {
-		refuse(m, li, a, op == TFTP_OP_WRQ ? "WRQ" : op == TFTP_OP_RRQ ? "RRQ" : "request",
-		       r.file, no.code, no.text);
-		return;
-	}
-	if (r.is_upload && upload_in_flight(m, r.path)) {
-		refuse(m, li, a, "WRQ", r.file, TFTP_ERR_ACCESS,
-		       "Another upload of this file is in progress");
-		return;
-	}
-	start_transfer(m, li, a, &r);
-}
-
-static void on_listener(struct monitor *m, size_t li)
-{
-	/* Bounded, so a flood on one socket cannot starve the rest. */
-	for (int n = 0; n < 64 && !m->stopping; n++) {
-		struct request_addr a;
-		ssize_t len = listen_recv(&m->setup->listeners[li], m->buf, sizeof(m->buf) - 1, &a);
-
-		if (len == -EAGAIN)
-			return;
-		if (len < 0)
-			continue; /* oversized or without packet info: dropped */
-		m->last_activity_us = now_usec();
-		on_request(m, li, (size_t)len, &a);
-	}
+	serve_dispatch(&m->serve);
 }
 
 /* ---- signals and shutdown --------------------------------------------- */
@@ -557,16 +196,54 @@ static void begin_stop(struct monitor *m, const char *why)
 	m->stop_deadline_us = now_usec() + (uint64_t)m->s->grace_s * 1000000;
 	(void)notify_send("STOPPING=1\nSTATUS=Stopping: letting transfers in flight finish");
 	for (size_t i = 0; i < m->setup->n_listeners; i++)
-		epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->setup->listeners[i].fd, NULL);
+		loop_unwatch(&m->loop, m->setup->listeners[i].fd);
+	serve_stop(&m->serve);
 	/* Idle children read end-of-stream and exit. */
-	for (size_t i = 0; i < m->n_slots; i++) {
-		struct child *c = &m->children[i];
-
-		if (c->state == CHILD_IDLE || c->state == CHILD_STARTING)
-			close_child(m, c);
-	}
+	pool_stop(&m->pool);
 	log_msg(LOG_NOTICE, "%s: no new requests; %zu transfers may finish within %u s", why,
-		count_state(m, CHILD_BUSY), m->s->grace_s);
+		m->serve.running + m->serve.waiting, m->s->grace_s);
+}
+
+static void complain_to_log(const char *msg)
+{
+	log_msg(LOG_ERR, "reload: %s", msg);
+}
+
+/* SIGHUP: the new configuration and its policy (aliases, map file, access
+ * lists) replace the old ones between two events, whole or not at all;
+ * transfers in flight keep what they were given. */
+static void reload(struct monitor *m)
+{
+	const struct monitor_setup *ms = m->setup;
+	struct settings *live = ms->settings, fresh, old;
+	struct policy policy;
+
+	if (m->stopping)
+		return;
+	(void)notify_send("RELOADING=1\nSTATUS=reloading the configuration\n");
+	if (reload_read(&ms->reload, &fresh) < 0) {
+		log_msg(LOG_ERR, "reload: the new configuration has errors: the one in use is kept");
+	} else {
+		reload_keep_fixed(live, &fresh);
+		if (reload_build_policy(&ms->reload, &fresh, ms->state_dir, &policy,
+					complain_to_log) < 0) {
+			settings_free(&fresh);
+			log_msg(LOG_ERR, "reload: the new configuration has errors: the one in use "
+				"is kept");
+		} else {
+			old = *live;
+			*live = fresh;
+			settings_free(&old);
+			policy_free(ms->policy);
+			*ms->policy = policy;
+			serve_settings_changed(&m->serve);
+			log_msg(LOG_NOTICE, "reload: configuration read again%s%s",
+				live->config != NULL ? " from " : "",
+				live->config != NULL ? live->config : "");
+		}
+	}
+	m->status_finished = UINT64_MAX; /* STATUS= again */
+	(void)notify_send("READY=1\n");
 }
 
 static void on_signal(struct monitor *m)
@@ -585,19 +262,13 @@ static void on_signal(struct monitor *m)
 			begin_stop(m, "SIGINT");
 			break;
 		case SIGHUP:
-			/* Not a reason to die: a stray HUP from a terminal or a
-			 * habit must not cut transfers off. */
-			log_msg(LOG_NOTICE, "SIGHUP: reloading the configuration is not supported; "
-				"ignored (restart to apply changes)");
+			reload(m);
 			break;
 		}
 	}
 }
 
-static size_t live_children(const struct monitor *m)
-{
-	return m->n_slots - count_state(m, CHILD_FREE);
-}
+/* ---- timers ------------------------------------------------------------ */
 
 static void earliest(uint64_t *at, uint64_t t)
 {
@@ -610,26 +281,49 @@ static uint64_t idle_deadline(const struct monitor *m)
 	return m->last_activity_us + (uint64_t)m->s->idle_timeout_s * 1000000;
 }
 
-/* Milliseconds until the next timer, -1 for none: the end of the grace
- * period, the inetd idle timeout (only while no transfer runs, which
- * would otherwise be a busy loop), a held-back STATUS=, the watchdog. */
+static bool inetd_idle_watch(const struct monitor *m)
+{
+	return !m->stopping && m->setup->mode == LISTEN_INETD && serve_active(&m->serve) == 0;
+}
+
+/* Milliseconds until the next timer, -1 for none. */
 static int next_timeout_ms(const struct monitor *m)
 {
-	uint64_t now = now_usec(), at = UINT64_MAX;
+	uint64_t now = now_usec(), at = UINT64_MAX, t;
+	uint32_t key;
 
+	if (timer_heap_first(&m->loop.timers, &key, &t))
+		earliest(&at, t);
 	if (m->stopping && !m->killed_all)
 		earliest(&at, m->stop_deadline_us);
-	if (!m->stopping && m->setup->mode == LISTEN_INETD && count_state(m, CHILD_BUSY) == 0)
+	if (inetd_idle_watch(m))
 		earliest(&at, idle_deadline(m));
 	if (m->status_pending)
 		earliest(&at, m->status_sent_us + STATUS_INTERVAL_US);
 	if (m->watchdog_usec > 0)
 		earliest(&at, m->watchdog_next_us);
+	if (metrics_on(m))
+		earliest(&at, m->metrics_next_us);
 	if (at == UINT64_MAX)
 		return -1;
 	if (at <= now)
 		return 0;
 	return at - now >= (uint64_t)INT_MAX * 1000 ? INT_MAX : (int)((at - now + 999) / 1000);
+}
+
+/* The records' timers that are due, in order. */
+static void run_record_timers(struct monitor *m, uint64_t now)
+{
+	uint32_t key;
+	uint64_t at;
+
+	while (timer_heap_first(&m->loop.timers, &key, &at) && at <= now) {
+		timer_heap_clear(&m->loop.timers, key);
+		if (key < m->loop.n_transfers)
+			serve_on_timer(&m->serve, key);
+		else
+			pool_on_timer(&m->pool, key - (uint32_t)m->loop.n_transfers);
+	}
 }
 
 /* Run whatever timer is due. Called after every wake-up, not only on a
@@ -639,26 +333,29 @@ static void run_timers(struct monitor *m)
 {
 	uint64_t now = now_usec();
 
+	run_record_timers(m, now);
 	if (m->stopping && !m->killed_all && now >= m->stop_deadline_us) {
 		log_msg(LOG_NOTICE, "grace period over: ending %zu transfers",
-			count_state(m, CHILD_BUSY));
-		for (size_t i = 0; i < m->n_slots; i++)
-			if (m->children[i].state != CHILD_FREE)
-				spawn_kill(&m->children[i], m->setup->privileged);
+			m->serve.running + m->serve.waiting);
+		serve_end_all(&m->serve);
+		pool_kill_all(&m->pool);
 		m->killed_all = true;
 	}
-	if (!m->stopping && m->setup->mode == LISTEN_INETD && count_state(m, CHILD_BUSY) == 0 &&
-	    now >= idle_deadline(m)) {
+	if (inetd_idle_watch(m) && now >= idle_deadline(m)) {
 		log_msg(LOG_INFO, "idle for %u s: exiting so that inetd takes the socket back",
 			m->s->idle_timeout_s);
 		begin_stop(m, "idle");
 	}
+	if (m->serve.finished != m->status_finished)
+		m->status_pending = notify_enabled();
 	if (m->status_pending && now >= m->status_sent_us + STATUS_INTERVAL_US)
 		send_status(m, "");
 	if (m->watchdog_usec > 0 && now >= m->watchdog_next_us) {
 		(void)notify_send("WATCHDOG=1");
 		m->watchdog_next_us = now + m->watchdog_usec;
 	}
+	if (metrics_on(m) && now >= m->metrics_next_us)
+		write_metrics(m);
 }
 
 /* ---- set-up and loop -------------------------------------------------- */
@@ -678,22 +375,25 @@ static int setup_signals(struct monitor *m)
 	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (m->sigfd < 0)
 		return -errno;
-	return watch(m, m->sigfd, EV_SIGNAL, 0);
+	return loop_watch(&m->loop, m->sigfd, LOOP_SIGNAL, 0);
 }
 
 static void dispatch(struct monitor *m, const struct epoll_event *ev)
 {
-	size_t index = (uint32_t)ev->data.u64;
+	uint32_t index = (uint32_t)ev->data.u64;
 
-	switch ((enum event_kind)(ev->data.u64 >> 32)) {
-	case EV_LISTENER:
+	switch ((enum loop_kind)(ev->data.u64 >> 32)) {
+	case LOOP_LISTENER:
 		on_listener(m, index);
 		break;
-	case EV_CHILD:
-		if (m->children[index].sock >= 0)
-			on_child_message(m, index);
+	case LOOP_CHILD:
+		if (m->pool.ch[index].c.sock >= 0)
+			serve_on_child_message(&m->serve, index);
 		break;
-	case EV_SIGNAL:
+	case LOOP_TRANSFER:
+		serve_on_socket(&m->serve, index);
+		break;
+	case LOOP_SIGNAL:
 		on_signal(m);
 		break;
 	}
@@ -701,8 +401,8 @@ static void dispatch(struct monitor *m, const struct epoll_event *ev)
 
 static int wait_events(struct monitor *m, int timeout_ms)
 {
-	struct epoll_event evs[32];
-	int n = epoll_wait(m->epfd, evs, 32, timeout_ms);
+	struct epoll_event evs[EVENTS_MAX];
+	int n = epoll_wait(m->loop.epfd, evs, EVENTS_MAX, timeout_ms);
 
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -717,10 +417,10 @@ static int wait_for_pool(struct monitor *m)
 {
 	uint64_t until = now_usec() + STARTUP_WAIT_MS * 1000;
 
-	while (count_state(m, CHILD_IDLE) < m->s->spares) {
+	while (pool_count(&m->pool, CHILD_IDLE) < m->s->spares) {
 		uint64_t now = now_usec();
 
-		if (m->jail_failures > 0 || now >= until || m->stopping)
+		if (m->pool.jail_failures > 0 || now >= until || m->stopping)
 			return -ECHILD;
 		if (wait_events(m, (int)((until - now) / 1000) + 1) < 0)
 			return -errno;
@@ -754,6 +454,7 @@ static void announce(const struct monitor *m)
 /* Sockets, root and the first jailed children are there: tell systemd. */
 static void notify_ready(struct monitor *m)
 {
+	write_metrics(m);
 	send_status(m, "READY=1\n");
 	m->watchdog_usec = notify_watchdog_interval_usec();
 	m->watchdog_next_us = m->status_sent_us + m->watchdog_usec;
@@ -761,44 +462,55 @@ static void notify_ready(struct monitor *m)
 
 static int monitor_init(struct monitor *m, const struct monitor_setup *setup)
 {
+	const struct settings *s = setup->settings;
+	size_t cap = (size_t)s->max_transfers + s->spares;
+
+	struct timespec wall;
+
 	memset(m, 0, sizeof(*m));
 	m->setup = setup;
-	m->s = setup->settings;
+	m->s = s;
 	m->sigfd = -1;
-	m->n_slots = m->s->max_transfers + m->s->spares + 1;
-	m->children = calloc(m->n_slots, sizeof(*m->children));
-	m->transfers = calloc(m->n_slots, sizeof(*m->transfers));
-	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	m->last_activity_us = now_usec();
-	if (m->children == NULL || m->transfers == NULL || m->epfd < 0)
+	m->loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->loop.epfd < 0)
+		return -errno;
+	if (pool_init(&m->pool, &m->loop, &setup->jail, setup->child_stderr, setup->privileged,
+		      cap, s->spares, s->child_linger_s) < 0 ||
+	    serve_init(&m->serve, setup, &m->loop, &m->pool) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->n_slots; i++)
-		m->children[i].sock = -1;
+	m->loop.n_transfers = m->serve.n;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	m->serve.metrics.start_time_us = (uint64_t)wall.tv_sec * 1000000 +
+					 (uint64_t)wall.tv_nsec / 1000;
+	m->serve.metrics.version = PACKAGE_VERSION;
+	if (timer_heap_init(&m->loop.timers, m->serve.n + m->pool.n_slots) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < setup->n_listeners; i++)
-		if (watch(m, setup->listeners[i].fd, EV_LISTENER, i) < 0)
+		if (loop_watch(&m->loop, setup->listeners[i].fd, LOOP_LISTENER, (uint32_t)i) < 0)
 			return -errno;
 	return setup_signals(m);
 }
 
 int monitor_run(const struct monitor_setup *setup)
 {
-	struct monitor *m = malloc(sizeof(*m));
+	/* Every client's records and requests: no child inherits them. */
+	struct monitor *m = private_calloc(1, sizeof(*m));
 	int r;
 
-	if (m == NULL || monitor_init(m, setup) < 0) {
-		log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
+	if (m == NULL || (r = monitor_init(m, setup)) < 0) {
+		log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(m ? -r : ENOMEM));
 		return EXIT_RUNTIME;
 	}
-	refill_spares(m);
+	pool_refill(&m->pool);
 	if (wait_for_pool(m) < 0) {
 		log_msg(LOG_ERR, "transfer children could not be jailed: refusing to serve");
-		for (size_t i = 0; i < m->n_slots; i++)
-			spawn_kill(&m->children[i], setup->privileged);
+		pool_kill_all(&m->pool);
 		return EXIT_RUNTIME;
 	}
 	announce(m);
 	notify_ready(m);
-	while (!m->stopping || live_children(m) > 0) {
+	while (!m->stopping || pool_live(&m->pool) > 0 || serve_active(&m->serve) > 0) {
 		r = wait_events(m, next_timeout_ms(m));
 		if (r < 0) {
 			log_msg(LOG_ERR, "event loop: %s", strerror(-r));
@@ -806,6 +518,8 @@ int monitor_run(const struct monitor_setup *setup)
 		}
 		run_timers(m);
 	}
+	/* The last figures: what a scraper reads until the next start. */
+	write_metrics(m);
 	log_msg(LOG_INFO, "stopped");
 	return EXIT_OK;
 }

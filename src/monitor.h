@@ -8,20 +8,30 @@
 #include <stddef.h>
 
 #include "jail.h"
+#include "clients-file.h"
 #include "listen.h"
+#include "metrics-file.h"
+#include "policy.h"
+#include "reload.h"
 #include "settings.h"
 
 struct monitor_setup {
-	const struct settings *settings;
+	struct settings *settings;  /* replaced in place by a reload */
+	struct reload_source reload;
+	struct policy *policy;      /* replaced in place by a reload */
+	int state_dir;              /* O_PATH: alias-once state, -1 when none */
+	struct clients_file *clients; /* clients-file (fd -1: off) */
+	struct metrics_file *metrics; /* metrics-file (dir_fd -1: off) */
 	struct listener *listeners; /* owned by the monitor from now on */
 	size_t n_listeners;
 	enum listen_mode mode;
 	int root_fd;                /* O_PATH fd of the served root */
 	const char *root_text;      /* for the log only */
 	bool privileged;            /* started as root: caps held, chrooted */
-	struct jail_ids jail;
+	struct jail_config jail;
 	int child_stderr;           /* what children get as fd 2: /dev/null,
 	                             * or -1 to keep ours (debug builds) */
+	int null_fd;                /* /dev/null for writing: wrq-devnull uploads */
 };
 
 /*

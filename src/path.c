@@ -16,12 +16,13 @@
 
 #include "path.h"
 
-static bool is_sep(char c)
+static bool is_sep(char c, unsigned flags)
 {
 	/* Windows and WDS clients send "\boot\bcd"; dnsmasq maps '\' to '/'
-	 * too. Treating both as separators also makes "..\" a ".." component,
-	 * so it cannot slip past as a file name on the server. */
-	return c == '/' || c == '\\';
+	 * too. Treating both as separators also makes "..\" a ".." component.
+	 * Without the flag '\' is an ordinary byte of a Linux file name, and
+	 * "..\x" one component, which climbs nowhere. */
+	return c == '/' || (c == '\\' && (flags & TFTP_PATH_BACKSLASH));
 }
 
 static bool is_control(unsigned char c)
@@ -35,21 +36,21 @@ static bool is_control(unsigned char c)
  * Walk the components of name. With out == NULL only validate and measure.
  * Returns the length of the normalised path (without NUL) or -EINVAL.
  */
-static long walk(const char *name, size_t len, char *out)
+static long walk(const char *name, size_t len, unsigned flags, char *out)
 {
 	const char *p = name, *end = name + len;
 	size_t n = 0;
 
 	/* A leading '/' means the served root, as in tftp-hpa and OpenBSD
 	 * tftpd; PXE ROMs commonly ask for "/pxelinux.0". */
-	while (p < end && is_sep(*p))
+	while (p < end && is_sep(*p, flags))
 		p++;
 
 	while (p < end) {
 		const char *c = p;
 		size_t clen;
 
-		while (p < end && !is_sep(*p)) {
+		while (p < end && !is_sep(*p, flags)) {
 			if (is_control((unsigned char)*p))
 				return -EINVAL;
 			p++;
@@ -61,7 +62,7 @@ static long walk(const char *name, size_t len, char *out)
 			return -EINVAL;
 		if (p < end)
 			p++;
-		if (p == end && is_sep(p[-1]))
+		if (p == end && is_sep(p[-1], flags))
 			return -EINVAL;
 		if (clen == 1 && c[0] == '.')
 			continue;
@@ -83,17 +84,23 @@ static long walk(const char *name, size_t len, char *out)
 
 int tftp_path_normalise(const char *name, size_t len, char *ret_path, size_t size)
 {
+	return tftp_path_normalise_flags(name, len, TFTP_PATH_BACKSLASH, ret_path, size);
+}
+
+int tftp_path_normalise_flags(const char *name, size_t len, unsigned flags, char *ret_path,
+			      size_t size)
+{
 	long n;
 
 	if (!name)
 		return -EINVAL;
-	n = walk(name, len, NULL);
+	n = walk(name, len, flags, NULL);
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n >= size || !ret_path)
 		return -ENAMETOOLONG;
 	/* Second pass writes: ret_path stays untouched on every error. */
-	walk(name, len, ret_path);
+	walk(name, len, flags, ret_path);
 	ret_path[n] = '\0';
 	return 0;
 }

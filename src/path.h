@@ -25,6 +25,13 @@
  */
 int tftp_path_normalise(const char *name, size_t len, char *ret_path, size_t size);
 
+/* tftp_path_normalise with flags: TFTP_PATH_BACKSLASH makes '\' a
+ * separator as '/' (tftp_path_normalise always does); without it '\' is
+ * an ordinary byte. */
+#define TFTP_PATH_BACKSLASH 1u
+int tftp_path_normalise_flags(const char *name, size_t len, unsigned flags, char *ret_path,
+			      size_t size);
+
 /*
  * Copy s into out (size bytes, always NUL-terminated) with every byte
  * outside printable ASCII, and the backslash, written as \xHH; truncated

@@ -11,20 +11,41 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "chroot.h"
+#include "netascii.h"
 #include "request.h"
-#include "transfer.h"
 
 #define INITIAL_RTO_MS 1000 /* before any round trip is measured (RFC 6298) */
 
+/* The reason a metric counts, from the code; callers that know better
+ * set it after. */
+static enum metrics_refusal reason_of(enum tftp_error code)
+{
+	switch (code) {
+	case TFTP_ERR_NOTFOUND:
+		return METRICS_R_NOT_FOUND;
+	case TFTP_ERR_ACCESS:
+		return METRICS_R_ACCESS;
+	case TFTP_ERR_EXISTS:
+		return METRICS_R_EXISTS;
+	case TFTP_ERR_NOSPACE:
+		return METRICS_R_NO_SPACE;
+	case TFTP_ERR_BADOP:
+		return METRICS_R_MALFORMED;
+	default:
+		return METRICS_R_INTERNAL;
+	}
+}
+
 static int refuse(struct refusal *ret, enum tftp_error code, const char *text)
 {
-	ret->code = code;
-	ret->text = text;
+	*ret = (struct refusal){ .code = code, .text = text, .reason = reason_of(code) };
 	return -1;
 }
 
@@ -54,16 +75,33 @@ int request_parse(const struct settings *s, const uint8_t *buf, size_t len,
 	ret->upload.dir_fd = ret->upload.tmp_fd = -1;
 	r = tftp_pkt_parse_request(buf, len, &ret->req);
 	tftp_escape(ret->req.filename, ret->req.filename_len, ret->file, sizeof(ret->file));
-	if (r < 0)
-		return refuse(ret_refusal, TFTP_ERR_BADOP, parse_error_text(r));
+	if (r < 0) {
+		refuse(ret_refusal, TFTP_ERR_BADOP, parse_error_text(r));
+		ret_refusal->malformed = true;
+		return -1;
+	}
 	ret->is_upload = ret->req.opcode == TFTP_OP_WRQ;
-	if (ret->is_upload && !s->create && !s->overwrite)
-		return refuse(ret_refusal, TFTP_ERR_ACCESS, "Uploads are disabled");
-	if (tftp_path_normalise(ret->req.filename, ret->req.filename_len, ret->path,
-				sizeof(ret->path)) < 0)
-		return refuse(ret_refusal, TFTP_ERR_ACCESS, "Access violation");
+	if (ret->is_upload && !s->create && !s->overwrite && !s->wrq_devnull) {
+		refuse(ret_refusal, TFTP_ERR_ACCESS, "Uploads are disabled");
+		ret_refusal->reason = METRICS_R_UPLOAD_DISABLED;
+		return -1;
+	}
+	if (!ret->is_upload && s->write_only) {
+		refuse(ret_refusal, TFTP_ERR_ACCESS, "Downloads are disabled");
+		ret_refusal->reason = METRICS_R_DOWNLOAD_DISABLED;
+		return -1;
+	}
+	return 0;
+}
+
+int request_resolve(const struct policy_answer *a, struct request *r, struct refusal *ret_refusal)
+{
+	if (a->refused)
+		return refuse(ret_refusal, a->code, a->text);
+	memcpy(r->path, a->path, sizeof(r->path));
+	r->limits = a->limits;
 	/* Our temporary files are nobody's business. */
-	if (upload_is_temp_name(ret->path))
+	if (upload_is_temp_name(r->path))
 		return refuse(ret_refusal, TFTP_ERR_ACCESS, "Access violation");
 	return 0;
 }
@@ -104,21 +142,29 @@ static uint32_t blksize_limit(const struct settings *s, unsigned path_mtu, int f
 static int negotiate(const struct settings *s, const struct request *r, uint64_t size,
 		     unsigned path_mtu, int family, struct tftp_opt_result *ret)
 {
+	const struct client_quirk *q = &r->limits;
 	struct tftp_opt_limits lim = {
 		.blksize_max = blksize_limit(s, path_mtu, family),
 		.windowsize_max = s->windowsize_max,
 		.upload_max = s->max_upload,
-		.refused = s->refused,
+		/* refuse = all: plain RFC 1350, no OACK, for firmware that
+		 * breaks on one. */
+		.refused = q->refuse_all ? (1u << TFTP_OPT_COUNT) - 1 : s->refused | q->refused,
 		/* netascii changes the size on the wire: no tsize unless exact */
 		.tsize_known = !r->is_upload && r->req.mode == TFTP_MODE_OCTET,
 		.file_size = size,
 	};
-	int e = tftp_opt_negotiate(&r->req, &lim, ret);
+	int e;
 
+	if (q->blksize_max != 0 && q->blksize_max < lim.blksize_max)
+		lim.blksize_max = q->blksize_max;
+	if (q->windowsize_max != 0 && q->windowsize_max < lim.windowsize_max)
+		lim.windowsize_max = q->windowsize_max;
+	e = tftp_opt_negotiate(&r->req, &lim, ret);
 	/* A window must fit the child's buffer: grant a smaller one. */
 	if (e == 0 && (uint64_t)ret->windowsize * (ret->blksize + TFTP_DATA_HDR) >
-			      TRANSFER_WINDOW_BYTES_MAX) {
-		lim.windowsize_max = TRANSFER_WINDOW_BYTES_MAX / (ret->blksize + TFTP_DATA_HDR);
+			      PSEP_WINDOW_BYTES_MAX) {
+		lim.windowsize_max = PSEP_WINDOW_BYTES_MAX / (ret->blksize + TFTP_DATA_HDR);
 		e = tftp_opt_negotiate(&r->req, &lim, ret);
 	}
 	return e;
@@ -151,30 +197,99 @@ static void fill_job(const struct settings *s, struct request *r, uint64_t size)
 	}
 	job->retries = s->retries;
 	job->deadline_s = s->deadline_s;
+	job->initial_window = s->initial_window;
 	job->file_size = r->is_upload ? 0 : size;
 	job->max_size = r->is_upload ? s->max_upload : 0;
 	oack = tftp_opt_build_oack(o, job->oack, sizeof(job->oack));
 	job->oack_len = oack > 0 ? (uint16_t)oack : 0;
 }
 
-int request_open(const struct settings *s, int root_fd, bool world_readable_only,
-		 unsigned path_mtu, int family, struct request *r, struct refusal *ret_refusal)
+/* create-client-dir: the client's directory in parent (a path under the
+ * root, "" for the root itself), opened as any path is (chroot.h), so
+ * that a symbolic link cannot take the new directory elsewhere. */
+static int make_client_dir(int root_fd, const char *parent, const char *dir)
 {
-	uint64_t size = 0;
+	int fd = parent[0] != '\0' ? root_openat(root_fd, parent, O_PATH | O_DIRECTORY) : root_fd;
+	int e = 0;
+
+	if (fd < 0)
+		return fd;
+	if (mkdirat(fd, dir, 0755) < 0 && errno != EEXIST)
+		e = -errno;
+	if (fd != root_fd)
+		close(fd);
+	return e;
+}
+
+/* upload-dir-per-client: the upload goes into a directory named after the
+ * client's address, beside where it would have gone: "upload/fw.bin"
+ * from 192.0.2.7 is stored as "upload/192.0.2.7/fw.bin", so that only the
+ * upload directory needs to be writable, never the root. */
+static int client_upload_path(const struct settings *s, int root_fd,
+			      const struct addr_key *client, struct request *r)
+{
+	char dir[ADDR_KEY_TEXT_MAX], parent[TFTP_PATH_MAX], path[TFTP_PATH_MAX];
+	const char *slash = strrchr(r->path, '/'), *base = slash != NULL ? slash + 1 : r->path;
+	size_t plen = slash != NULL ? (size_t)(slash - r->path) : 0;
 	int e;
 
-	if (r->is_upload) {
-		e = upload_begin(root_fd, r->path, s->create, s->overwrite, &r->upload);
-		if (e < 0)
-			return open_error(e, ret_refusal);
-		r->fd = r->upload.tmp_fd;
-	} else {
-		struct stat st;
+	if (addr_key_host_text(client, dir, sizeof(dir))[0] == '\0')
+		return -EINVAL;
+	memcpy(parent, r->path, plen);
+	parent[plen] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s/%s", parent, plen ? "/" : "", dir, base) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	if (s->create_client_dir && (e = make_client_dir(root_fd, parent, dir)) < 0)
+		return e;
+	memcpy(r->path, path, sizeof(path));
+	return 0;
+}
 
-		r->fd = root_open_file(root_fd, r->path, world_readable_only, &st);
-		if (r->fd < 0)
-			return open_error(r->fd, ret_refusal);
-		size = (uint64_t)st.st_size;
+static int open_upload(const struct settings *s, const struct request_site *site,
+		       const struct addr_key *client, struct request *r)
+{
+	int e;
+
+	if (s->wrq_devnull)
+		e = upload_begin_discard(site->null_fd, &r->upload);
+	else if (s->upload_dir_per_client && (e = client_upload_path(s, site->root_fd, client, r)) < 0)
+		return e;
+	else
+		e = upload_begin(site->root_fd, r->path, s->create, s->overwrite, &r->upload);
+	if (e < 0)
+		return e;
+	r->fd = r->upload.tmp_fd;
+	return 0;
+}
+
+/* The file, else default-file when it does not exist. */
+static int open_download(const struct settings *s, const struct request_site *site,
+			 struct request *r, uint64_t *ret_size)
+{
+	struct stat st;
+
+	r->fd = root_open_file(site->root_fd, r->path, site->world_readable_only, &st);
+	if (r->fd == -ENOENT && s->default_file != NULL &&
+	    tftp_path_normalise(s->default_file, strlen(s->default_file), r->path,
+				sizeof(r->path)) == 0)
+		r->fd = root_open_file(site->root_fd, r->path, site->world_readable_only, &st);
+	if (r->fd < 0)
+		return r->fd;
+	*ret_size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int request_open(const struct settings *s, const struct request_site *site,
+		 const struct addr_key *client, unsigned path_mtu, int family, struct request *r,
+		 struct refusal *ret_refusal)
+{
+	uint64_t size = 0;
+	int e = r->is_upload ? open_upload(s, site, client, r) : open_download(s, site, r, &size);
+
+	if (e < 0) {
+		r->fd = -1;
+		return open_error(e, ret_refusal);
 	}
 	e = negotiate(s, r, size, path_mtu, family, &r->opts);
 	if (e != 0) {
@@ -185,6 +300,52 @@ int request_open(const struct settings *s, int root_fd, bool world_readable_only
 	}
 	fill_job(s, r, size);
 	return 0;
+}
+
+/* DATA 1 of a request without options: 512 bytes of the file, netascii
+ * encoded from its start, as the child encodes it again. */
+static int first_data(const struct request *r, uint8_t *buf, size_t size, bool *ret_last)
+{
+	uint8_t raw[TFTP_BLKSIZE_DEFAULT];
+	size_t len = 0, used = 0;
+	ssize_t n;
+
+	if (size < TFTP_DATA_HDR + TFTP_BLKSIZE_DEFAULT)
+		return -ENOBUFS;
+	do
+		n = pread(r->fd, raw, sizeof(raw), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	tftp_pkt_put_data_header(buf, TFTP_DATA_HDR, 1);
+	if (r->req.mode == TFTP_MODE_NETASCII) {
+		struct netascii_enc enc = { 0 };
+
+		len = netascii_encode(&enc, raw, (size_t)n, &used, buf + TFTP_DATA_HDR,
+				      TFTP_BLKSIZE_DEFAULT);
+		/* The whole file fit only if it was all read and encoded. */
+		*ret_last = len < TFTP_BLKSIZE_DEFAULT && n < (ssize_t)sizeof(raw) &&
+			    used == (size_t)n && !enc.has_pending;
+	} else {
+		len = (size_t)n;
+		memcpy(buf + TFTP_DATA_HDR, raw, len);
+		*ret_last = len < TFTP_BLKSIZE_DEFAULT;
+	}
+	return (int)(TFTP_DATA_HDR + len);
+}
+
+int request_first_packet(const struct request *r, uint8_t *buf, size_t size, bool *ret_last)
+{
+	*ret_last = false;
+	if (r->job.oack_len > 0) {
+		if (size < r->job.oack_len)
+			return -ENOBUFS;
+		memcpy(buf, r->job.oack, r->job.oack_len);
+		return r->job.oack_len;
+	}
+	if (r->is_upload)
+		return tftp_pkt_build_ack(buf, size, 0);
+	return first_data(r, buf, size, ret_last);
 }
 
 void request_release(struct request *r)

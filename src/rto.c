@@ -87,6 +87,15 @@ void rto_sample(struct rto *r, uint32_t rtt_us)
 	rto_compute(r);
 }
 
+void rto_raise_min(struct rto *r, uint32_t min_us)
+{
+	if (min_us > r->max_us)
+		min_us = r->max_us;
+	if (min_us > r->min_us)
+		r->min_us = min_us;
+	r->rto_us = clamp(r->rto_us, r->min_us, r->max_us);
+}
+
 void rto_backoff(struct rto *r)
 {
 	/* RFC 6298 (5.5), with max_us as the RFC's optional upper bound. */

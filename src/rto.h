@@ -30,6 +30,10 @@ void rto_init(struct rto *r, uint32_t initial_us, uint32_t min_us, uint32_t max_
  */
 void rto_sample(struct rto *r, uint32_t rtt_us);
 
+/* Raise the lower bound to min_us (never past max): the timeout and every
+ * backoff start from there. A fixed timeout (min == max) stays as it is. */
+void rto_raise_min(struct rto *r, uint32_t min_us);
+
 /* A timer ran out: double the timeout (clamped to max). */
 void rto_backoff(struct rto *r);
 

@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <ini.h>
 #include <net/if.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "settings.h"
 #include "tftp-options.h"
@@ -51,16 +53,19 @@ static const char usage_text[] =
 	"                             else uid 65533); never root, never the monitor's\n"
 	"\n"
 	"Protocol:\n"
-	"  -B, --blksize-max=N|mtu    largest block size granted (8..65464, default\n"
-	"                             65464); mtu: the path MTU minus headers\n"
+	"  -B, --blksize-max=N|mtu    largest block size granted (8..65464), or mtu\n"
+	"                             (the default): the path MTU to the client minus\n"
+	"                             headers, so that no block is IP-fragmented\n"
 	"  -W, --windowsize-max=N     largest window granted (1..65535, default 64)\n"
+	"      --initial-window=N     packets of a transfer's first window, which grows\n"
+	"                             with each acknowledged one (1..65535, default 4)\n"
 	"      --refuse=OPTION        ignore one option (blksize, tsize, timeout,\n"
 	"                             windowsize, rollover, utimeout); repeatable\n"
 	"      --retransmit-min=MS    shortest adaptive retransmission timeout (1..255000,\n"
-	"                             default 10)\n"
+	"                             default 1)\n"
 	"      --retransmit-max=MS    longest one (default 5000)\n"
-	"  -r, --retries=N            resends of one packet before giving up (1..255,\n"
-	"                             default 6)\n"
+	"  -r, --retries=N            quick resends before the client's own timer gets a\n"
+	"                             turn (1..255, default 6); then 3 slow ones\n"
 	"      --deadline=SECONDS     no transfer runs longer (1..86400, default 3600)\n"
 	"\n"
 	"Uploads (refused unless -c or --overwrite):\n"
@@ -70,13 +75,57 @@ static const char usage_text[] =
 	"      --max-upload-size=SIZE largest upload, in bytes or with K, M, G\n"
 	"                             (default: no limit)\n"
 	"\n"
+	"Names, aliases and policy (tftpd.conf(5) for [alias], [alias-once] and\n"
+	"[client CIDR] sections):\n"
+	"      --strip-prefix=PATH    remove PATH from the front of requested names\n"
+	"      --default-file=NAME    serve NAME when a requested file does not exist\n"
+	"      --backslash            '\\' separates directories, as '/' (Windows clients)\n"
+	"      --lowercase            fold requested names to lower case\n"
+	"  -m, --map-file=FILE        rewrite names with tftp-hpa's remap rules in FILE\n"
+	"      --state-dir=DIR        where used one-time aliases are recorded\n"
+	"                             (default " DEFAULT_STATE_DIR ")\n"
+	"      --clients-file=FILE    append each new client address to FILE\n"
+	"      --allow=CIDR, --deny=CIDR\n"
+	"                             serve or refuse clients; repeatable, first match\n"
+	"                             wins, default allow\n"
+	"      --allow-write=CIDR, --deny-write=CIDR\n"
+	"                             the same, for uploads\n"
+	"      --write-only           refuse every download\n"
+	"      --wrq-devnull          accept uploads and discard them (client tests)\n"
+	"      --upload-dir-per-client  uploads go into a directory named after the\n"
+	"                             client address (upload/192.0.2.7/fw.bin);\n"
+	"      --create-client-dir    creates it\n"
+	"      --max-transfers-per-client=N   transfers of one client at once\n"
+	"      --max-requests-per-second-per-client=N   beyond, requests are dropped\n"
+	"      --penalty-malformed=S, --penalty-crash=S, --penalty-min=S, --penalty-max=S\n"
+	"                             seconds a client is refused for malformed requests\n"
+	"                             or a child that died (tftpd(8) PENALTIES)\n"
+	"\n"
+	"Checking (print, then exit):\n"
+	"      --check-config         validate everything, print the effective settings\n"
+	"      --map-test=NAME --client=ADDR [--write]\n"
+	"                             what a request for NAME from ADDR resolves to\n"
+	"\n"
 	"Service:\n"
 	"      --spares=N             jailed children kept ready (1..64, default 2)\n"
-	"      --max-transfers=N      transfers at once (1..4096, default 64)\n"
+	"      --max-transfers=N      transfers running at once, each in a jailed child\n"
+	"                             (1..16384, default 1024); more wait their turn\n"
+	"      --max-requests=N       requests waiting at once: for the client's first\n"
+	"                             answer, or for a child (1..65536, default 4096);\n"
+	"                             beyond, the oldest unanswered is dropped, else\n"
+	"                             'Server busy'\n"
+	"      --child-linger=SECONDS how long a child waits for its client's next request\n"
+	"                             (0..3600, default 5)\n"
 	"      --grace=SECONDS        on SIGTERM, let transfers finish this long\n"
 	"                             (0..3600, default 30)\n"
 	"      --idle-timeout=SECONDS started by inetd: exit after this long without\n"
 	"                             requests or transfers (1..86400, default 900)\n"
+	"      --metrics-file=PATH    write counters in the Prometheus text format to\n"
+	"                             PATH (atomically), e.g. node_exporter's textfile\n"
+	"                             directory; default: none\n"
+	"      --metrics-interval=SECONDS  rewrite it this often (1..3600, default 15)\n"
+	"      --status               print the counters of the running server (read\n"
+	"                             from its metrics-file) on one line and exit\n"
 	"  -v, --verbose              also log each transfer as it starts\n"
 	"      --log-format=FORMAT    text (default) or json: one JSON object per line\n"
 	"                             on stderr. Text under systemd goes to the journal\n"
@@ -100,10 +149,40 @@ enum {
 	OPT_UMASK,
 	OPT_MAX_UPLOAD,
 	OPT_LOG_FORMAT,
+	OPT_INITIAL_WINDOW,
+	OPT_MAX_REQUESTS,
+	OPT_CHILD_LINGER,
 	OPT_ROOT, /* the file's "root"; ROOT on the command line */
+	OPT_STRIP_PREFIX,
+	OPT_DEFAULT_FILE,
+	OPT_BACKSLASH,
+	OPT_LOWERCASE,
+	OPT_STATE_DIR,
+	OPT_CLIENTS_FILE,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_ALLOW_WRITE,
+	OPT_DENY_WRITE,
+	OPT_WRITE_ONLY,
+	OPT_WRQ_DEVNULL,
+	OPT_UPLOAD_DIR_PER_CLIENT,
+	OPT_CREATE_CLIENT_DIR,
+	OPT_MAX_TRANSFERS_PER_CLIENT,
+	OPT_MAX_RATE_PER_CLIENT,
+	OPT_PENALTY_MALFORMED,
+	OPT_PENALTY_CRASH,
+	OPT_PENALTY_MIN,
+	OPT_PENALTY_MAX,
+	OPT_CHECK_CONFIG,
+	OPT_MAP_TEST,
+	OPT_CLIENT,
+	OPT_WRITE,
+	OPT_METRICS_FILE,
+	OPT_METRICS_INTERVAL,
+	OPT_STATUS,
 };
 
-#define SHORT_OPTIONS "f:l:u:J:B:W:r:cvhV"
+#define SHORT_OPTIONS "f:l:u:J:B:W:r:m:cvhV"
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'f' },
@@ -112,6 +191,7 @@ static const struct option long_options[] = {
 	{ "jail-user", required_argument, NULL, 'J' },
 	{ "blksize-max", required_argument, NULL, 'B' },
 	{ "windowsize-max", required_argument, NULL, 'W' },
+	{ "initial-window", required_argument, NULL, OPT_INITIAL_WINDOW },
 	{ "refuse", required_argument, NULL, OPT_REFUSE },
 	{ "retransmit-min", required_argument, NULL, OPT_RETRANSMIT_MIN },
 	{ "retransmit-max", required_argument, NULL, OPT_RETRANSMIT_MAX },
@@ -123,10 +203,40 @@ static const struct option long_options[] = {
 	{ "max-upload-size", required_argument, NULL, OPT_MAX_UPLOAD },
 	{ "spares", required_argument, NULL, OPT_SPARES },
 	{ "max-transfers", required_argument, NULL, OPT_MAX_TRANSFERS },
+	{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+	{ "child-linger", required_argument, NULL, OPT_CHILD_LINGER },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "strip-prefix", required_argument, NULL, OPT_STRIP_PREFIX },
+	{ "default-file", required_argument, NULL, OPT_DEFAULT_FILE },
+	{ "backslash", no_argument, NULL, OPT_BACKSLASH },
+	{ "lowercase", no_argument, NULL, OPT_LOWERCASE },
+	{ "map-file", required_argument, NULL, 'm' },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "clients-file", required_argument, NULL, OPT_CLIENTS_FILE },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "deny", required_argument, NULL, OPT_DENY },
+	{ "allow-write", required_argument, NULL, OPT_ALLOW_WRITE },
+	{ "deny-write", required_argument, NULL, OPT_DENY_WRITE },
+	{ "write-only", no_argument, NULL, OPT_WRITE_ONLY },
+	{ "wrq-devnull", no_argument, NULL, OPT_WRQ_DEVNULL },
+	{ "upload-dir-per-client", no_argument, NULL, OPT_UPLOAD_DIR_PER_CLIENT },
+	{ "create-client-dir", no_argument, NULL, OPT_CREATE_CLIENT_DIR },
+	{ "max-transfers-per-client", required_argument, NULL, OPT_MAX_TRANSFERS_PER_CLIENT },
+	{ "max-requests-per-second-per-client", required_argument, NULL, OPT_MAX_RATE_PER_CLIENT },
+	{ "penalty-malformed", required_argument, NULL, OPT_PENALTY_MALFORMED },
+	{ "penalty-crash", required_argument, NULL, OPT_PENALTY_CRASH },
+	{ "penalty-min", required_argument, NULL, OPT_PENALTY_MIN },
+	{ "penalty-max", required_argument, NULL, OPT_PENALTY_MAX },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "map-test", required_argument, NULL, OPT_MAP_TEST },
+	{ "client", required_argument, NULL, OPT_CLIENT },
+	{ "write", no_argument, NULL, OPT_WRITE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -152,9 +262,20 @@ static const struct number_option number_options[] = {
 	{ OPT_RETRANSMIT_MAX, 1, 255000, offsetof(struct settings, retransmit_max_ms) },
 	{ OPT_DEADLINE, 1, 86400, offsetof(struct settings, deadline_s) },
 	{ OPT_SPARES, 1, 64, offsetof(struct settings, spares) },
-	{ OPT_MAX_TRANSFERS, 1, 4096, offsetof(struct settings, max_transfers) },
+	{ OPT_MAX_TRANSFERS, 1, 16384, offsetof(struct settings, max_transfers) },
+	{ OPT_MAX_REQUESTS, 1, 65536, offsetof(struct settings, max_requests) },
+	{ OPT_CHILD_LINGER, 0, 3600, offsetof(struct settings, child_linger_s) },
+	{ OPT_INITIAL_WINDOW, 1, 65535, offsetof(struct settings, initial_window) },
 	{ OPT_GRACE, 0, 3600, offsetof(struct settings, grace_s) },
 	{ OPT_IDLE_TIMEOUT, 1, 86400, offsetof(struct settings, idle_timeout_s) },
+	{ OPT_METRICS_INTERVAL, 1, 3600, offsetof(struct settings, metrics_interval_s) },
+	{ OPT_MAX_TRANSFERS_PER_CLIENT, 0, 16384,
+	  offsetof(struct settings, max_transfers_per_client) },
+	{ OPT_MAX_RATE_PER_CLIENT, 0, 1000000, offsetof(struct settings, max_rate_per_client) },
+	{ OPT_PENALTY_MALFORMED, 0, 86400, offsetof(struct settings, penalty_malformed_s) },
+	{ OPT_PENALTY_CRASH, 0, 86400, offsetof(struct settings, penalty_crash_s) },
+	{ OPT_PENALTY_MIN, 0, 86400, offsetof(struct settings, penalty_min_s) },
+	{ OPT_PENALTY_MAX, 0, 86400, offsetof(struct settings, penalty_max_s) },
 };
 
 static int parse_port(const char *s, unsigned *ret)
@@ -257,37 +378,106 @@ struct parser {
 	bool too_long;     /* a line longer than inih's buffer */
 	bool cli_listen;   /* the command line's --listen replaced the file's */
 	bool cli_refuse;
+	bool cli_access;   /* ..and its --allow/--deny, --allow-write/--deny-write */
+	bool cli_write;
+	char raw[INI_MAX_LINE]; /* the line inih is reading, as written */
+	int dir_fd;        /* >= 0: the file is base in this directory (a reload) */
+	const char *base;
 	int status;        /* -1 while all is well, else the exit status */
 };
+
+static void print_complaint(const char *msg)
+{
+	fprintf(stderr, "tftpd: %s\n", msg);
+}
+
+/* Where messages about the configuration go: stderr at start, the log on
+ * a reload. */
+static void (*complaint_sink)(const char *msg) = print_complaint;
+
+void settings_set_complaint_sink(void (*sink)(const char *msg))
+{
+	complaint_sink = sink != NULL ? sink : print_complaint;
+}
+
+__attribute__((format(printf, 1, 2))) static void complain(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	complaint_sink(msg);
+}
 
 /* The first problem, located: "--NAME: ..." or "FILE:LINE: NAME: ...". */
 __attribute__((format(printf, 3, 4))) static int bad_value(const struct parser *p,
 							  const char *name,
 							  const char *fmt, ...)
 {
+	char what[768];
 	va_list ap;
 
-	if (p->file != NULL)
-		fprintf(stderr, "tftpd: %s:%u: %s: ", p->file, p->line, name);
-	else
-		fprintf(stderr, "tftpd: --%s: ", name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	fputs(p->file != NULL ? "\n" : "\nTry 'tftpd --help' for more information.\n", stderr);
+	if (p->file != NULL) {
+		complain("%s:%u: %s: %s", p->file, p->line, name, what);
+	} else {
+		complain("--%s: %s", name, what);
+		fputs("Try 'tftpd --help' for more information.\n", stderr);
+	}
 	return EXIT_USAGE;
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
+	char what[768];
 	va_list ap;
 
-	fputs("tftpd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'tftpd --help' for more information.\n", stderr);
+	complain("%s", what);
+	fputs("Try 'tftpd --help' for more information.\n", stderr);
 	return EXIT_USAGE;
+}
+
+/* Remember an allocation, freed with the settings; NULL when out of
+ * memory (ptr is freed then). */
+static char *own(struct settings *cfg, char *ptr)
+{
+	void *grown;
+
+	if (ptr == NULL)
+		return NULL;
+	grown = realloc(cfg->owned, (cfg->n_owned + 1) * sizeof(*cfg->owned));
+	if (grown == NULL) {
+		free(ptr);
+		return NULL;
+	}
+	cfg->owned = grown;
+	cfg->owned[cfg->n_owned++] = ptr;
+	return ptr;
+}
+
+const char *settings_copy_string(struct settings *cfg, const char *text)
+{
+	return text != NULL ? own(cfg, strdup(text)) : NULL;
+}
+
+void settings_free(struct settings *cfg)
+{
+	for (size_t i = 0; i < cfg->n_owned; i++)
+		free(cfg->owned[i]);
+	free(cfg->owned);
+	free(cfg->lines);
+	free((char *)cfg->root_path);
+	cfg->owned = NULL;
+	cfg->lines = NULL;
+	cfg->root_path = NULL;
+	cfg->n_owned = cfg->n_lines = 0;
 }
 
 /* argv outlives us; the file's buffer does not. */
@@ -302,9 +492,9 @@ static int keep_string(const struct parser *p, const char *name, const char *arg
 		*ret = arg;
 		return -1;
 	}
-	copy = strdup(arg);
+	copy = own(p->cfg, strdup(arg));
 	if (copy == NULL) {
-		fputs("tftpd: out of memory\n", stderr);
+		complain("out of memory");
 		return EXIT_RUNTIME;
 	}
 	*ret = copy;
@@ -444,6 +634,65 @@ static int parse_log_format(const struct parser *p, const char *name, const char
 	return -1;
 }
 
+static void drop_lines(struct settings *cfg, enum setting_kind kind)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < cfg->n_lines; i++)
+		if (cfg->lines[i].kind != kind)
+			cfg->lines[kept++] = cfg->lines[i];
+	cfg->n_lines = kept;
+}
+
+/* Keep a line for the policy tables; its strings must outlive us. */
+static int add_line(struct parser *p, enum setting_kind kind, const char *key, const char *value,
+		    const char *section)
+{
+	struct settings *cfg = p->cfg;
+	struct setting_line *l;
+
+	if (cfg->n_lines == SETTINGS_LINES_MAX)
+		return bad_value(p, key, "too many list and section lines (at most %d)",
+				 SETTINGS_LINES_MAX);
+	if (cfg->n_lines % 64 == 0) {
+		void *grown = realloc(cfg->lines, (cfg->n_lines + 64) * sizeof(*cfg->lines));
+
+		if (grown == NULL) {
+			complain("out of memory");
+			return EXIT_RUNTIME;
+		}
+		cfg->lines = grown;
+	}
+	l = &cfg->lines[cfg->n_lines];
+	*l = (struct setting_line){ .kind = kind };
+	l->key = own(cfg, strdup(key));
+	l->value = own(cfg, strdup(value));
+	l->section = section != NULL ? own(cfg, strdup(section)) : NULL;
+	if (l->key == NULL || l->value == NULL || (section != NULL && l->section == NULL)) {
+		complain("out of memory");
+		return EXIT_RUNTIME;
+	}
+	if (p->file != NULL)
+		snprintf(l->where, sizeof(l->where), "%s:%u", p->file, p->line);
+	else
+		snprintf(l->where, sizeof(l->where), "--%s", key);
+	cfg->n_lines++;
+	return -1;
+}
+
+/* allow/deny (kind SETTING_ACCESS) or allow-write/deny-write: in order,
+ * the command line's list replacing the file's. */
+static int parse_acl(struct parser *p, const char *name, const char *arg, enum setting_kind kind)
+{
+	bool *replaced = kind == SETTING_ACCESS ? &p->cli_access : &p->cli_write;
+
+	if (p->file == NULL && !*replaced) {
+		*replaced = true;
+		drop_lines(p->cfg, kind);
+	}
+	return add_line(p, kind, name, arg, NULL);
+}
+
 /*
  * The one place an option's value is checked and stored. arg is NULL
  * for a switch given on the command line. Returns -1, or an exit status
@@ -485,6 +734,46 @@ static int apply(struct parser *p, const struct option *o, const char *arg)
 		return parse_switch(p, name, arg, &cfg->overwrite);
 	case 'v':
 		return parse_switch(p, name, arg, &cfg->verbose);
+	case OPT_STRIP_PREFIX:
+		return keep_string(p, name, arg, &cfg->strip_prefix);
+	case OPT_DEFAULT_FILE:
+		return keep_string(p, name, arg, &cfg->default_file);
+	case 'm':
+		return keep_string(p, name, arg, &cfg->map_file);
+	case OPT_STATE_DIR:
+		return keep_string(p, name, arg, &cfg->state_dir);
+	case OPT_CLIENTS_FILE:
+		return keep_string(p, name, arg, &cfg->clients_file);
+	case OPT_METRICS_FILE:
+		return keep_string(p, name, arg, &cfg->metrics_file);
+	case OPT_STATUS:
+		return parse_switch(p, name, arg, &cfg->status);
+	case OPT_BACKSLASH:
+		return parse_switch(p, name, arg, &cfg->backslash);
+	case OPT_LOWERCASE:
+		return parse_switch(p, name, arg, &cfg->lowercase);
+	case OPT_WRITE_ONLY:
+		return parse_switch(p, name, arg, &cfg->write_only);
+	case OPT_WRQ_DEVNULL:
+		return parse_switch(p, name, arg, &cfg->wrq_devnull);
+	case OPT_UPLOAD_DIR_PER_CLIENT:
+		return parse_switch(p, name, arg, &cfg->upload_dir_per_client);
+	case OPT_CREATE_CLIENT_DIR:
+		return parse_switch(p, name, arg, &cfg->create_client_dir);
+	case OPT_ALLOW:
+	case OPT_DENY:
+		return parse_acl(p, name, arg, SETTING_ACCESS);
+	case OPT_ALLOW_WRITE:
+	case OPT_DENY_WRITE:
+		return parse_acl(p, name, arg, SETTING_WRITE);
+	case OPT_CHECK_CONFIG:
+		return parse_switch(p, name, arg, &cfg->check_config);
+	case OPT_WRITE:
+		return parse_switch(p, name, arg, &cfg->map_write);
+	case OPT_MAP_TEST:
+		return keep_string(p, name, arg, &cfg->map_test);
+	case OPT_CLIENT:
+		return keep_string(p, name, arg, &cfg->map_client);
 	default:
 		return bad_value(p, name, "cannot be set here");
 	}
@@ -497,11 +786,43 @@ static const struct option *file_key(const char *name)
 	for (const struct option *o = long_options; o->name != NULL; o++)
 		if (strcmp(o->name, name) == 0)
 			/* Not settings: what the file would mean by them is unclear. */
-			return o->val == 'f' || o->val == 'h' || o->val == 'V' ? NULL : o;
+			return o->val == 'f' || o->val == 'h' || o->val == 'V' ||
+				       o->val == OPT_CHECK_CONFIG || o->val == OPT_MAP_TEST ||
+				       o->val == OPT_CLIENT || o->val == OPT_WRITE ||
+				       o->val == OPT_STATUS
+				       ? NULL
+				       : o;
 	for (const struct option *o = file_only_keys; o->name != NULL; o++)
 		if (strcmp(o->name, name) == 0)
 			return o;
 	return NULL;
+}
+
+static bool known_section(const char *name, size_t len)
+{
+	return (len == 5 && memcmp(name, "tftpd", 5) == 0) ||
+	       (len == 5 && memcmp(name, "alias", 5) == 0) ||
+	       (len == 10 && memcmp(name, "alias-once", 10) == 0) ||
+	       (len > 7 && memcmp(name, "client ", 7) == 0);
+}
+
+/* A section header names one we know, even when no key follows it (inih
+ * tells us of a section only with its first key). */
+static bool known_section_line(struct parser *p)
+{
+	const char *s = p->raw, *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s != '[' || (end = strchr(s, ']')) == NULL)
+		return true;
+	if (known_section(s + 1, (size_t)(end - s - 1)))
+		return true;
+	complain("%s:%u: unknown section %.*s]: settings go before any section or under "
+		 "[tftpd]; the others are [alias], [alias-once] and [client CIDR]", p->file,
+		 p->line, (int)(end - s), s);
+	p->status = EXIT_USAGE;
+	return false;
 }
 
 /* inih's reader, counting lines so that every message can name one, and
@@ -526,7 +847,83 @@ static char *read_line(char *str, int num, void *stream)
 		p->too_long = true;
 		return NULL;
 	}
+	memcpy(p->raw, str, len + 1);
+	if (!known_section_line(p))
+		return NULL;
 	return str;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
+			   end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+/* The line as written, split at its first '=' and trimmed; an inline
+ * comment (';' or '#' after a space) is cut. inih also splits at ':',
+ * which an IPv6 client in an alias key contains. */
+static int split_raw(struct parser *p, char **ret_key, char **ret_value)
+{
+	char *eq = strchr(p->raw, '='), *v;
+
+	if (eq == NULL)
+		return -EINVAL;
+	*eq = '\0';
+	v = eq + 1;
+	for (char *c = v; *c != '\0'; c++)
+		if ((*c == ';' || *c == '#') && c > v && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = '\0';
+			break;
+		}
+	*ret_key = trim(p->raw);
+	*ret_value = trim(v);
+	return **ret_key == '\0' || **ret_value == '\0' ? -EINVAL : 0;
+}
+
+static int on_alias(struct parser *p, enum setting_kind kind)
+{
+	char *key, *value;
+
+	if (split_raw(p, &key, &value) < 0) {
+		complain("%s:%u: not 'CLIENT/NAME = TARGET'", p->file, p->line);
+		return EXIT_USAGE;
+	}
+	return add_line(p, kind, key, value, NULL);
+}
+
+/* [client CIDR]: the protocol limits one group of clients gets. */
+static int on_client_key(struct parser *p, const char *cidr, const char *name, const char *value)
+{
+	static const char *const keys[] = { "blksize-max", "windowsize-max", "refuse" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(name, keys[i]) == 0)
+			return add_line(p, SETTING_CLIENT, name, value, cidr);
+	complain("%s:%u: [client %s]: unknown key '%s' (blksize-max, "
+		"windowsize-max or refuse)", p->file, p->line, cidr, name);
+	return EXIT_USAGE;
+}
+
+static int on_section_key(struct parser *p, const char *section, const char *name,
+			  const char *value)
+{
+	if (strcmp(section, "alias") == 0)
+		return on_alias(p, SETTING_ALIAS);
+	if (strcmp(section, "alias-once") == 0)
+		return on_alias(p, SETTING_ALIAS_ONCE);
+	if (strncmp(section, "client ", 7) == 0 && section[7] != '\0')
+		return on_client_key(p, section + 7, name, value);
+	complain("%s:%u: unknown section [%s]: settings go before any section "
+		"or under [tftpd]; the others are [alias], [alias-once] and [client CIDR]",
+		p->file, p->line, section);
+	return EXIT_USAGE;
 }
 
 static int on_key(void *user, const char *section, const char *name, const char *value)
@@ -537,14 +934,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (p->status >= 0)
 		return 0; /* one message is enough */
 	if (section[0] != '\0' && strcmp(section, "tftpd") != 0) {
-		fprintf(stderr, "tftpd: %s:%u: unknown section [%s]: settings go before any "
-			"section or under [tftpd]\n", p->file, p->line, section);
-		p->status = EXIT_USAGE;
-		return 0;
+		p->status = on_section_key(p, section, name, value);
+		return p->status < 0;
 	}
 	o = file_key(name);
 	if (o == NULL) {
-		fprintf(stderr, "tftpd: %s:%u: unknown key '%s'\n", p->file, p->line, name);
+		complain("%s:%u: unknown key '%s'", p->file, p->line, name);
 		p->status = EXIT_USAGE;
 		return 0;
 	}
@@ -557,9 +952,17 @@ static int load_file(struct parser *p, const char *path)
 	int r;
 
 	p->file = path;
-	p->fp = fopen(path, "re");
+	if (p->dir_fd >= 0) {
+		int fd = openat(p->dir_fd, p->base, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+		p->fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+		if (fd >= 0 && p->fp == NULL)
+			close(fd);
+	} else {
+		p->fp = fopen(path, "re");
+	}
 	if (p->fp == NULL) {
-		fprintf(stderr, "tftpd: cannot read %s: %s\n", path, strerror(errno));
+		complain("cannot read %s: %s", path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	r = ini_parse_stream(read_line, p, on_key, p);
@@ -568,16 +971,16 @@ static int load_file(struct parser *p, const char *path)
 	if (p->status >= 0)
 		return p->status;
 	if (p->read_errno != 0) {
-		fprintf(stderr, "tftpd: cannot read %s: %s\n", path, strerror(p->read_errno));
+		complain("cannot read %s: %s", path, strerror(p->read_errno));
 		return EXIT_USAGE;
 	}
 	if (p->too_long) {
-		fprintf(stderr, "tftpd: %s:%u: line longer than %d characters\n", path, p->line,
+		complain("%s:%u: line longer than %d characters", path, p->line,
 			INI_MAX_LINE - 1);
 		return EXIT_USAGE;
 	}
 	if (r != 0) {
-		fprintf(stderr, "tftpd: %s:%d: not 'key = value', '[section]' or a comment\n",
+		complain("%s:%d: not 'key = value', '[section]' or a comment",
 			path, r);
 		return EXIT_USAGE;
 	}
@@ -586,6 +989,156 @@ static int load_file(struct parser *p, const char *path)
 }
 
 /* ---- the command line ------------------------------------------------- */
+
+/* ---- printing the effective configuration ---------------------------- */
+
+static const unsigned *number_at(const struct settings *cfg, int key)
+{
+	for (size_t i = 0; i < sizeof(number_options) / sizeof(number_options[0]); i++)
+		if (number_options[i].key == key)
+			return (const unsigned *)(const void *)((const char *)cfg +
+								number_options[i].offset);
+	return NULL;
+}
+
+static const bool *switch_at(const struct settings *cfg, int key)
+{
+	switch (key) {
+	case 'c': return &cfg->create;
+	case OPT_OVERWRITE: return &cfg->overwrite;
+	case 'v': return &cfg->verbose;
+	case OPT_BACKSLASH: return &cfg->backslash;
+	case OPT_LOWERCASE: return &cfg->lowercase;
+	case OPT_WRITE_ONLY: return &cfg->write_only;
+	case OPT_WRQ_DEVNULL: return &cfg->wrq_devnull;
+	case OPT_UPLOAD_DIR_PER_CLIENT: return &cfg->upload_dir_per_client;
+	case OPT_CREATE_CLIENT_DIR: return &cfg->create_client_dir;
+	default: return NULL;
+	}
+}
+
+static const char *string_at(const struct settings *cfg, int key)
+{
+	switch (key) {
+	case 'u': return cfg->user;
+	case 'J': return cfg->jail_user;
+	case OPT_STRIP_PREFIX: return cfg->strip_prefix;
+	case OPT_DEFAULT_FILE: return cfg->default_file;
+	case 'm': return cfg->map_file;
+	case OPT_STATE_DIR: return cfg->state_dir;
+	case OPT_CLIENTS_FILE: return cfg->clients_file;
+	case OPT_METRICS_FILE: return cfg->metrics_file;
+	default: return NULL;
+	}
+}
+
+static void print_listen(const struct settings *cfg, FILE *out)
+{
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)&cfg->listen[i].addr;
+		char host[INET6_ADDRSTRLEN] = "?";
+
+		if (sa->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 = (const void *)sa;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+			fprintf(out, "listen = [%s]:%u\n", host, ntohs(s6->sin6_port));
+		} else {
+			const struct sockaddr_in *s4 = (const void *)sa;
+
+			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+			fprintf(out, "listen = %s:%u\n", host, ntohs(s4->sin_port));
+		}
+	}
+}
+
+/* Keys whose value is not a number, a switch or a plain string. */
+static void print_special(const struct settings *cfg, int key, FILE *out)
+{
+	switch (key) {
+	case 'l':
+		print_listen(cfg, out);
+		break;
+	case OPT_REFUSE:
+		for (int o = 0; o < TFTP_OPT_COUNT; o++)
+			if (cfg->refused & (1u << o))
+				fprintf(out, "refuse = %s\n", tftp_opt_name((enum tftp_opt)o));
+		break;
+	case 'B':
+		if (cfg->blksize_mtu)
+			fputs("blksize-max = mtu\n", out);
+		else
+			fprintf(out, "blksize-max = %u\n", cfg->blksize_max);
+		break;
+	case OPT_UMASK:
+		fprintf(out, "umask = %03o\n", cfg->umask);
+		break;
+	case OPT_MAX_UPLOAD:
+		if (cfg->max_upload != 0)
+			fprintf(out, "max-upload-size = %llu\n", (unsigned long long)cfg->max_upload);
+		break;
+	case OPT_LOG_FORMAT:
+		fprintf(out, "log-format = %s\n", cfg->log_format == LOG_FORMAT_JSON ? "json" : "text");
+		break;
+	default:
+		break;
+	}
+}
+
+static void print_lines(const struct settings *cfg, enum setting_kind kind, FILE *out)
+{
+	const char *section = NULL;
+
+	for (size_t i = 0; i < cfg->n_lines; i++) {
+		const struct setting_line *l = &cfg->lines[i];
+
+		if (l->kind != kind)
+			continue;
+		if (kind == SETTING_CLIENT && (section == NULL || strcmp(section, l->section) != 0)) {
+			fprintf(out, "\n[client %s]\n", l->section);
+			section = l->section;
+		}
+		fprintf(out, "%s = %s\n", l->key, l->value);
+	}
+}
+
+static bool has_lines(const struct settings *cfg, enum setting_kind kind)
+{
+	for (size_t i = 0; i < cfg->n_lines; i++)
+		if (cfg->lines[i].kind == kind)
+			return true;
+	return false;
+}
+
+void settings_print(const struct settings *cfg, FILE *out)
+{
+	fprintf(out, "# effective configuration%s%s\n[tftpd]\nroot = %s\n",
+		cfg->config != NULL ? ", from " : "", cfg->config != NULL ? cfg->config : "",
+		cfg->root);
+	for (const struct option *o = long_options; o->name != NULL; o++) {
+		const unsigned *n = number_at(cfg, o->val);
+		const bool *b = switch_at(cfg, o->val);
+		const char *str = string_at(cfg, o->val);
+
+		if (n != NULL)
+			fprintf(out, "%s = %u\n", o->name, *n);
+		else if (b != NULL)
+			fprintf(out, "%s = %s\n", o->name, *b ? "yes" : "no");
+		else if (str != NULL)
+			fprintf(out, "%s = %s\n", o->name, str);
+		else
+			print_special(cfg, o->val, out);
+	}
+	print_lines(cfg, SETTING_ACCESS, out);
+	print_lines(cfg, SETTING_WRITE, out);
+	if (has_lines(cfg, SETTING_ALIAS))
+		fputs("\n[alias]\n", out);
+	print_lines(cfg, SETTING_ALIAS, out);
+	if (has_lines(cfg, SETTING_ALIAS_ONCE))
+		fputs("\n[alias-once]\n", out);
+	print_lines(cfg, SETTING_ALIAS_ONCE, out);
+	print_lines(cfg, SETTING_CLIENT, out);
+}
 
 static const struct option *option_by_key(int c)
 {
@@ -601,16 +1154,26 @@ static void set_defaults(struct settings *cfg)
 	cfg->root = DEFAULT_ROOT;
 	cfg->retries = 6;
 	cfg->spares = 2;
-	cfg->max_transfers = 64;
+	cfg->max_transfers = 1024;
+	cfg->max_requests = 4096;
+	cfg->child_linger_s = 5;
+	cfg->initial_window = 4;
 	cfg->grace_s = 30;
 	cfg->idle_timeout_s = 900;
+	cfg->metrics_interval_s = 15;
 	cfg->blksize_max = TFTP_BLKSIZE_MAX;
+	cfg->blksize_mtu = true;
 	cfg->windowsize_max = 64;
-	cfg->retransmit_min_ms = 10;
+	cfg->retransmit_min_ms = 1;
 	cfg->retransmit_max_ms = 5000;
 	cfg->deadline_s = 3600;
 	cfg->umask = 022;
 	cfg->log_format = LOG_FORMAT_TEXT;
+	cfg->state_dir = DEFAULT_STATE_DIR;
+	cfg->penalty_malformed_s = 1;
+	cfg->penalty_crash_s = 90;
+	cfg->penalty_min_s = 15;
+	cfg->penalty_max_s = 600;
 }
 
 /* First pass: --help, --version, malformed options and --config, so that
@@ -663,9 +1226,9 @@ static int apply_args(struct parser *p, int argc, char **argv)
 	return -1;
 }
 
-int settings_parse_args(int argc, char **argv, struct settings *cfg)
+static int parse_all(int argc, char **argv, int dir_fd, const char *base, struct settings *cfg)
 {
-	struct parser p = { .cfg = cfg, .status = -1 };
+	struct parser p = { .cfg = cfg, .status = -1, .dir_fd = dir_fd, .base = base };
 	int r;
 
 	set_defaults(cfg);
@@ -680,5 +1243,25 @@ int settings_parse_args(int argc, char **argv, struct settings *cfg)
 	if (cfg->retransmit_min_ms > cfg->retransmit_max_ms)
 		return usage_error("retransmit-min (%u ms) is above retransmit-max (%u ms)",
 				   cfg->retransmit_min_ms, cfg->retransmit_max_ms);
+	if (cfg->penalty_max_s != 0 && cfg->penalty_min_s > cfg->penalty_max_s)
+		return usage_error("penalty-min (%u s) is above penalty-max (%u s)",
+				   cfg->penalty_min_s, cfg->penalty_max_s);
+	if (cfg->map_test != NULL && cfg->map_client == NULL)
+		return usage_error("--map-test needs --client=ADDR");
+	/* Clients name files by the root's absolute path too. */
+	if (dir_fd < 0)
+		cfg->root_path = realpath(cfg->root, NULL);
 	return -1;
+}
+
+int settings_parse_args(int argc, char **argv, struct settings *cfg)
+{
+	return parse_all(argc, argv, -1, NULL, cfg);
+}
+
+int settings_reload(int argc, char **argv, int config_dir_fd, const char *config_base,
+		    struct settings *cfg)
+{
+	optind = 0;
+	return parse_all(argc, argv, config_dir_fd, config_base, cfg);
 }

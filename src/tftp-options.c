@@ -13,6 +13,7 @@
 #endif
 
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -350,4 +351,105 @@ int tftp_opt_build_oack(const struct tftp_opt_result *res, uint8_t *buf, size_t 
 	}
 	/* The codec measures before writing: buf is untouched on -ENOBUFS. */
 	return tftp_pkt_build_oack(buf, size, names, values, res->n_acked);
+}
+
+/* The client's side. */
+
+static void ask_pair(struct tftp_opt_ask_text *t, size_t *n, enum tftp_opt opt, uint64_t v)
+{
+	(void)snprintf(t->digits[*n], sizeof(t->digits[*n]), "%" PRIu64, v);
+	t->names[*n] = options[opt].name;
+	t->values[*n] = t->digits[*n];
+	(*n)++;
+}
+
+size_t tftp_opt_ask_pairs(const struct tftp_opt_ask *ask, enum tftp_opcode op,
+			  struct tftp_opt_ask_text *ret)
+{
+	size_t n = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (ask->blksize != 0)
+		ask_pair(ret, &n, TFTP_OPT_BLKSIZE, ask->blksize);
+	if (ask->windowsize != 0)
+		ask_pair(ret, &n, TFTP_OPT_WINDOWSIZE, ask->windowsize);
+	if (ask->timeout_s != 0)
+		ask_pair(ret, &n, TFTP_OPT_TIMEOUT, ask->timeout_s);
+	/* RFC 2349: an RRQ asks with 0, a WRQ announces its size. */
+	if (ask->tsize)
+		ask_pair(ret, &n, TFTP_OPT_TSIZE, op == TFTP_OP_WRQ ? ask->tsize_value : 0);
+	if (ask->rollover >= 0)
+		ask_pair(ret, &n, TFTP_OPT_ROLLOVER, (uint64_t)ask->rollover);
+	return n;
+}
+
+/* The range a server's answer must fall in; max 0: not asked. */
+static uint64_t asked_max(const struct tftp_opt_ask *ask, enum tftp_opt opt, uint64_t *ret_min)
+{
+	*ret_min = 0;
+	switch (opt) {
+	case TFTP_OPT_BLKSIZE:
+		*ret_min = TFTP_BLKSIZE_MIN;
+		return ask->blksize;
+	case TFTP_OPT_WINDOWSIZE:
+		*ret_min = TFTP_WINDOWSIZE_MIN;
+		return ask->windowsize;
+	case TFTP_OPT_TIMEOUT:
+		/* RFC 2349 wants our value back; a server that caps it
+		 * (dnsmasq: 255) still names one in range, and its timer
+		 * runs by it. */
+		*ret_min = TFTP_TIMEOUT_MIN;
+		return ask->timeout_s != 0 ? TFTP_TIMEOUT_MAX : 0;
+	case TFTP_OPT_TSIZE:
+		return ask->tsize ? UINT64_MAX : 0;
+	case TFTP_OPT_ROLLOVER:
+		return ask->rollover >= 0 ? 1 : 0;
+	case TFTP_OPT_UTIMEOUT:
+	case TFTP_OPT_COUNT:
+		break;
+	}
+	return 0;
+}
+
+/* rollover 0 is a valid answer, so "asked" is not "max > 0" for it. */
+static bool was_asked(const struct tftp_opt_ask *ask, enum tftp_opt opt)
+{
+	uint64_t min;
+
+	return opt == TFTP_OPT_ROLLOVER ? ask->rollover >= 0 : asked_max(ask, opt, &min) != 0;
+}
+
+int tftp_opt_accept(const struct tftp_opt_ask *ask, const struct tftp_request *oack,
+		    struct tftp_opt_result *ret)
+{
+	struct tftp_opt_result res;
+	uint32_t seen = 0;
+
+	set_defaults(ret);
+	if (!ask || !oack || oack->n_options > TFTP_OPTIONS_MAX)
+		return -EPROTO;
+	set_defaults(&res);
+	for (size_t i = 0; i < oack->n_options; i++) {
+		const struct tftp_option *o = &oack->options[i];
+		int opt = tftp_opt_from_name(o->name);
+		uint64_t min, max, v;
+
+		/* RFC 2347: a server answers only what it was asked, once. */
+		if (opt < 0 || !was_asked(ask, (enum tftp_opt)opt) || (seen & (1u << opt)))
+			return -EPROTO;
+		seen |= 1u << opt;
+		max = asked_max(ask, (enum tftp_opt)opt, &min);
+		if (parse_bounded(o->value, min, max, &v) < 0)
+			return -EPROTO;
+		if (opt == TFTP_OPT_TSIZE) {
+			res.tsize = v;
+			res.tsize_given = 1;
+		} else {
+			apply(&res, (enum tftp_opt)opt, v, TFTP_OP_RRQ, 0);
+		}
+		(void)snprintf(res.values[opt], sizeof(res.values[opt]), "%" PRIu64, v);
+		res.acked[res.n_acked++] = (enum tftp_opt)opt;
+	}
+	*ret = res;
+	return 0;
 }

@@ -71,6 +71,44 @@ int tftp_opt_negotiate(const struct tftp_request *req, const struct tftp_opt_lim
  */
 int tftp_opt_build_oack(const struct tftp_opt_result *res, uint8_t *buf, size_t size);
 
+/*
+ * The client's side. What a client asks for; 0 (rollover: -1) leaves an
+ * option out of the request.
+ */
+struct tftp_opt_ask {
+	uint32_t blksize;    /* 8..65464 */
+	uint32_t windowsize; /* 1..65535 */
+	uint32_t timeout_s;  /* 1..255 */
+	int tsize;           /* ask for tsize: RRQ "0", WRQ tsize_value */
+	uint64_t tsize_value;
+	int rollover;        /* -1, or 0..1 */
+};
+
+/* Storage for the decimal values of a request's options. */
+struct tftp_opt_ask_text {
+	const char *names[TFTP_OPT_COUNT];
+	const char *values[TFTP_OPT_COUNT];
+	char digits[TFTP_OPT_COUNT][24];
+};
+
+/* Fill ret with the name/value pairs of ask, for tftp_pkt_build_request.
+ * Returns how many (0..TFTP_OPT_COUNT). */
+size_t tftp_opt_ask_pairs(const struct tftp_opt_ask *ask, enum tftp_opcode op,
+			  struct tftp_opt_ask_text *ret);
+
+/*
+ * A client's reading of the server's OACK (parsed by tftp_pkt_parse_oack)
+ * against what it asked. RFC 2347: the server acknowledges a subset of the
+ * client's options, blksize and windowsize no larger than asked (RFC 2348,
+ * 7440). Returns 0 with *ret filled (defaults for what the OACK leaves out;
+ * for an RRQ, tsize_given and tsize carry the server's announced size), or
+ * -EPROTO for an OACK the client must refuse with ERROR 8: an option not
+ * asked for, a duplicate, or a value out of range. *ret holds the defaults
+ * then.
+ */
+int tftp_opt_accept(const struct tftp_opt_ask *ask, const struct tftp_request *oack,
+		    struct tftp_opt_result *ret);
+
 /* "blksize", "tsize", ... ; NULL for an invalid value. */
 const char *tftp_opt_name(enum tftp_opt opt);
 

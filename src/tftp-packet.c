@@ -253,46 +253,99 @@ static size_t field_len(const char *s, size_t max)
 	return n < max ? n + 1 : 0;
 }
 
-int tftp_pkt_build_oack(uint8_t *buf, size_t size, const char *const *names,
-			const char *const *values, size_t n)
+/* opcode, then the n NUL-terminated strings of fields. Measured first, so
+ * that buf is untouched when they do not fit. */
+static int build_strings(uint8_t *buf, size_t size, uint16_t opcode, const char *const *fields,
+			 size_t n)
 {
 	size_t total = 2, i, l;
 	uint8_t *p;
 
-	if (!buf)
-		return -ENOBUFS;
-	if (n > 0 && (!names || !values))
-		return -EINVAL;
 	if (size > TFTP_DATAGRAM_MAX)
 		size = TFTP_DATAGRAM_MAX;
 	if (size < total)
 		return -ENOBUFS;
-
-	/* Measure first, so that buf is untouched when it does not fit. */
 	for (i = 0; i < n; i++) {
-		if (!names[i] || !values[i])
+		if (!fields[i])
 			return -EINVAL;
-		l = field_len(names[i], size - total);
-		if (l == 0)
-			return -ENOBUFS;
-		total += l;
-		l = field_len(values[i], size - total);
+		l = field_len(fields[i], size - total);
 		if (l == 0)
 			return -ENOBUFS;
 		total += l;
 	}
-
-	put16(buf, TFTP_OP_OACK);
+	put16(buf, opcode);
 	p = buf + 2;
 	for (i = 0; i < n; i++) {
-		l = strlen(names[i]) + 1;
-		memcpy(p, names[i], l);
-		p += l;
-		l = strlen(values[i]) + 1;
-		memcpy(p, values[i], l);
+		l = strlen(fields[i]) + 1;
+		memcpy(p, fields[i], l);
 		p += l;
 	}
 	return (int)total;
+}
+
+/* Name/value pairs after `lead` leading fields, as one list of fields. */
+static int build_with_options(uint8_t *buf, size_t size, uint16_t opcode, const char **fields,
+			      size_t lead, const char *const *names, const char *const *values,
+			      size_t n)
+{
+	if (!buf)
+		return -ENOBUFS;
+	if (n > TFTP_OPTIONS_MAX || (n > 0 && (!names || !values)))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		fields[lead + 2 * i] = names[i];
+		fields[lead + 2 * i + 1] = values[i];
+	}
+	return build_strings(buf, size, opcode, fields, lead + 2 * n);
+}
+
+int tftp_pkt_build_oack(uint8_t *buf, size_t size, const char *const *names,
+			const char *const *values, size_t n)
+{
+	const char *fields[2 * TFTP_OPTIONS_MAX];
+
+	return build_with_options(buf, size, TFTP_OP_OACK, fields, 0, names, values, n);
+}
+
+int tftp_pkt_build_request(uint8_t *buf, size_t size, enum tftp_opcode opcode,
+			   const char *filename, enum tftp_mode mode, const char *const *names,
+			   const char *const *values, size_t n)
+{
+	const char *fields[2 + 2 * TFTP_OPTIONS_MAX];
+
+	if (opcode != TFTP_OP_RRQ && opcode != TFTP_OP_WRQ)
+		return -EINVAL;
+	if (!filename || filename[0] == '\0' || strlen(filename) > TFTP_FILENAME_MAX)
+		return -EINVAL;
+	if (mode != TFTP_MODE_OCTET && mode != TFTP_MODE_NETASCII)
+		return -EINVAL;
+	fields[0] = filename;
+	fields[1] = tftp_pkt_mode_name(mode);
+	return build_with_options(buf, size, (uint16_t)opcode, fields, 2, names, values, n);
+}
+
+int tftp_pkt_parse_oack(const uint8_t *buf, size_t len, struct tftp_request *ret_oack)
+{
+	struct tftp_request o;
+	int r;
+
+	memset(ret_oack, 0, sizeof(*ret_oack));
+	if (len > TFTP_REQUEST_MAX)
+		return -E2BIG;
+	if (!buf || len < 2 || get16(buf) != TFTP_OP_OACK)
+		return -EBADMSG;
+	/* The same invariant as a request's: the last byte is NUL, so every
+	 * field is a C string inside buf. An empty OACK ends right after
+	 * the opcode. */
+	if (len > 2 && buf[len - 1] != '\0')
+		return -EBADMSG;
+	memset(&o, 0, sizeof(o));
+	o.opcode = TFTP_OP_OACK;
+	r = parse_options((const char *)buf + 2, (const char *)buf + len, &o);
+	if (r < 0)
+		return r;
+	*ret_oack = o;
+	return 0;
 }
 
 int tftp_pkt_parse_ack(const uint8_t *buf, size_t len, uint16_t *ret_block)

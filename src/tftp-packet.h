@@ -54,7 +54,7 @@ struct tftp_option {
 };
 
 struct tftp_request {
-	enum tftp_opcode opcode; /* TFTP_OP_RRQ or TFTP_OP_WRQ */
+	enum tftp_opcode opcode; /* TFTP_OP_RRQ or TFTP_OP_WRQ (TFTP_OP_OACK: an OACK) */
 	enum tftp_mode mode;
 	const char *filename;    /* NUL-terminated, into the request buffer */
 	size_t filename_len;     /* 1..TFTP_FILENAME_MAX */
@@ -104,6 +104,22 @@ int tftp_pkt_build_error(uint8_t *buf, size_t size, enum tftp_error code, const 
 /* OACK from parallel arrays of names and values (n may be 0). */
 int tftp_pkt_build_oack(uint8_t *buf, size_t size, const char *const *names,
 			const char *const *values, size_t n);
+
+/* RRQ or WRQ, as a client sends it: file name (1..TFTP_FILENAME_MAX
+ * bytes), mode, then n (<= TFTP_OPTIONS_MAX) options. -EINVAL for a bad
+ * argument. */
+int tftp_pkt_build_request(uint8_t *buf, size_t size, enum tftp_opcode opcode,
+			   const char *filename, enum tftp_mode mode, const char *const *names,
+			   const char *const *values, size_t n);
+
+/*
+ * Parse an OACK, as a client receives it: the options go into
+ * ret_oack->options (pointing into buf), opcode is TFTP_OP_OACK and there
+ * is no file name. The rules are a request's (final NUL, no empty value,
+ * NUL padding only). 0, -EBADMSG or -E2BIG; *ret_oack is cleared on
+ * failure.
+ */
+int tftp_pkt_parse_oack(const uint8_t *buf, size_t len, struct tftp_request *ret_oack);
 
 /*
  * Parsers for what a transfer receives after the request (used only by the

@@ -9,13 +9,16 @@
  *      still the host's;
  *   4. take the sockets (systemd, inetd fd 0, or --listen) and open the
  *      log: syslog (inetd) or the journal (systemd) is connected now,
- *      before the chroot hides /dev/log and /run/systemd/journal;
- *   5. open the served root as a directory fd;
+ *      before the chroot hides /dev/log and /run/systemd/journal; raise
+ *      the descriptor limit to what the limits of transfers need;
+ *   5. open the served root as a directory fd, and the directories of the
+ *      files the monitor writes later (alias-once state, metrics-file);
  *   6. started as root: chroot into it, switch to the service user and
  *      keep only the capabilities caps.h lists; not dumpable;
- *   7. generate the children's seccomp program once (each child only
- *      loads it), then load the monitor's own deny-list (no exec, ptrace,
- *      mounts...);
+ *   7. drop CAP_NET_BIND_SERVICE when no port needs it; generate the
+ *      children's seccomp program once (each child only loads it), then
+ *      load the monitor's own deny-list (no exec, ptrace, mounts..., and
+ *      its capabilities bound to their one job);
  *   8. hand over to the monitor, which forks the jailed children and
  *      then tells systemd READY=1 over the socket from step 2.
  * Nothing after step 6 touches NSS, locale, timezone files or /etc.
@@ -31,14 +34,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "addr-index.h"
 #include "caps.h"
+#include "checks.h"
 #include "chroot.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics-file.h"
 #include "monitor.h"
 #include "notify.h"
 #include "seccomp-child.h"
@@ -127,6 +135,21 @@ static int confine(int root_fd, const char *root, const struct ids *service)
 	return 0;
 }
 
+/* Transfer sockets bind to the listeners' ports: below 1024 that needs
+ * CAP_NET_BIND_SERVICE, which is dropped for good when no port is. */
+static int drop_unneeded_caps(const struct listener *l, size_t n)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if (l[i].port < 1024)
+			return 0;
+	r = caps_drop(CAP_NET_BIND_SERVICE);
+	if (r < 0)
+		log_msg(LOG_ERR, "cannot drop CAP_NET_BIND_SERVICE: %s", strerror(-r));
+	return r;
+}
+
 /* fds 0-2 must be open, or a socket or file we open later could land on
  * them and be taken for stdin (inetd mode) or written to as stderr. */
 static int ensure_std_fds(void)
@@ -168,6 +191,79 @@ static int detach_stdio_from_socket(void)
 
 /* Step 4's logging: syslog for inetd, the journal when stderr is its
  * stream, else stderr as opened at step 1. */
+/*
+ * Descriptors the monitor may hold: a fixed few (stdio, listeners, epoll,
+ * signalfd, the root, log and notify sockets), one per child, and for each
+ * waiting request or running upload its file, an upload's directory and
+ * its socket.
+ */
+#define FDS_FIXED 64
+#define FDS_PER_RECORD 3
+#define MIN_REQUESTS 16
+
+static uint64_t fds_needed(unsigned max_transfers, unsigned spares, unsigned max_requests)
+{
+	return FDS_FIXED + (uint64_t)max_transfers + spares +
+	       FDS_PER_RECORD * ((uint64_t)max_requests + max_transfers);
+}
+
+/* Where the hard limit is too low, shrink the queue first, then the
+ * transfers: a smaller server that serves beats one that fails with
+ * EMFILE in the middle of a storm. */
+static int shrink_to(struct settings *s, uint64_t limit)
+{
+	uint64_t room = limit > FDS_FIXED + s->spares ? limit - FDS_FIXED - s->spares : 0;
+	uint64_t mt = s->max_transfers, mr;
+
+	/* A child and its record (4) for each transfer, 3 per waiting one. */
+	if (room < 4 * mt + FDS_PER_RECORD * MIN_REQUESTS)
+		mt = room > FDS_PER_RECORD * MIN_REQUESTS
+			     ? (room - FDS_PER_RECORD * MIN_REQUESTS) / 4 : 0;
+	if (mt == 0) {
+		log_msg(LOG_ERR, "the descriptor limit (%llu) is too low to serve at all",
+			(unsigned long long)limit);
+		return -EMFILE;
+	}
+	mr = (room - 4 * mt) / FDS_PER_RECORD;
+	if (mr > s->max_requests)
+		mr = s->max_requests;
+	log_msg(LOG_WARNING, "the descriptor limit (%llu) holds --max-transfers=%llu and "
+		"--max-requests=%llu, not %u and %u: raise it (LimitNOFILE=) to serve more",
+		(unsigned long long)limit, (unsigned long long)mt, (unsigned long long)mr,
+		s->max_transfers, s->max_requests);
+	s->max_transfers = (unsigned)mt;
+	s->max_requests = (unsigned)mr;
+	return 0;
+}
+
+/* A storm must wait in the queue, not fail for want of descriptors: raise
+ * the soft limit to what the settings need (no privilege needed up to the
+ * hard limit). */
+static int fit_descriptors(struct settings *s)
+{
+	struct rlimit rl;
+	uint64_t need = fds_needed(s->max_transfers, s->spares, s->max_requests);
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_msg(LOG_ERR, "cannot read the descriptor limit: %s", strerror(errno));
+		return -errno;
+	}
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		if (shrink_to(s, rl.rlim_max) < 0)
+			return -EMFILE;
+		need = fds_needed(s->max_transfers, s->spares, s->max_requests);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_msg(LOG_ERR, "cannot raise the descriptor limit to %llu: %s",
+				(unsigned long long)need, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 static int open_log(const struct settings *s, enum listen_mode mode)
 {
 	int r;
@@ -190,11 +286,64 @@ static int open_log(const struct settings *s, enum listen_mode mode)
 	return 0;
 }
 
+/* The hash key of the monitor's tables of client addresses: unknown to
+ * clients, so that none can choose addresses that share a bucket. */
+static int seed_tables(void)
+{
+	uint8_t seed[16];
+
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		log_msg(LOG_ERR, "cannot draw the tables' hash key: %s", strerror(errno));
+		return -1;
+	}
+	addr_index_set_seed(seed);
+	return 0;
+}
+
+/* --check-config, --map-test: nothing is acquired, nothing confined. */
+static int check_mode(const struct settings *s, int argc, char **argv)
+{
+	struct reload_source src;
+
+	log_open(LOG_TARGET_STDERR, s->log_format, s->verbose);
+	if (reload_source_open(s, argc, argv, &src) < 0)
+		return EXIT_USAGE;
+	return s->map_test != NULL ? map_test_run(s, &src) : check_config_run(s, &src);
+}
+
+static void complain_to_log(const char *msg)
+{
+	log_msg(LOG_ERR, "%s", msg);
+}
+
+/* Step 5's policy: the state directory of one-time aliases is opened now
+ * (only the monitor writes there), and the map file read. */
+static int open_policy(const struct settings *s, struct monitor_setup *setup,
+		       struct policy *policy)
+{
+	int e;
+
+	setup->state_dir = open(s->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	e = setup->state_dir < 0 ? errno : 0;
+	if (reload_build_policy(&setup->reload, s, setup->state_dir, policy,
+				complain_to_log) < 0)
+		return -1;
+	if (e != 0 && e != ENOENT)
+		log_msg(LOG_WARNING, "cannot open the state directory %s: %s", s->state_dir,
+			strerror(e));
+	setup->policy = policy;
+	return clients_file_open(s->clients_file, setup->clients);
+}
+
 int main(int argc, char **argv)
 {
 	struct settings s;
+	struct policy policy;
+	struct clients_file clients;
+	struct metrics_file metrics;
 	struct listener listeners[LISTEN_MAX];
-	struct monitor_setup setup = { .settings = &s, .listeners = listeners };
+	struct monitor_setup setup = { .settings = &s, .listeners = listeners,
+				       .clients = &clients, .metrics = &metrics };
 	struct ids service = { getuid(), getgid() }, jail = { 0, 0 };
 	/* Root, or a non-root user given the caps to confine (systemd's
 	 * User= with AmbientCapabilities=, contrib/tftpd.service.in). */
@@ -206,7 +355,13 @@ int main(int argc, char **argv)
 	r = settings_parse_args(argc, argv, &s);
 	if (r >= 0)
 		return r;
+	if (s.status)
+		return metrics_file_status(s.metrics_file);
+	if (s.check_config || s.map_test != NULL)
+		return check_mode(&s, argc, argv);
 	log_open(LOG_TARGET_STDERR, s.log_format, s.verbose);
+	if (seed_tables() < 0)
+		return EXIT_RUNTIME;
 	/* Not fatal: serving matters more than telling systemd about it
 	 * (which then reports its own start-up timeout). */
 	(void)notify_open();
@@ -220,7 +375,7 @@ int main(int argc, char **argv)
 	if (n < 0)
 		return EXIT_RUNTIME;
 	setup.n_listeners = (size_t)n;
-	if (open_log(&s, setup.mode) < 0)
+	if (open_log(&s, setup.mode) < 0 || fit_descriptors(&s) < 0)
 		return EXIT_RUNTIME;
 
 	setup.root_fd = root_open(s.root);
@@ -229,12 +384,23 @@ int main(int argc, char **argv)
 			strerror(-setup.root_fd));
 		return EXIT_RUNTIME;
 	}
-	setup.root_text = s.root;
+	setup.root_text = strdup(s.root); /* a reload frees the settings strings */
+	if (setup.root_text == NULL)
+		return EXIT_RUNTIME;
+	if (reload_source_open(&s, argc, argv, &setup.reload) < 0 ||
+	    open_policy(&s, &setup, &policy) < 0 ||
+	    metrics_file_open(s.metrics_file, &metrics) < 0)
+		return EXIT_RUNTIME;
 	/* Children report through their socket, never in our log: their
 	 * stderr is /dev/null, opened now, before the chroot hides it.
 	 * Debugging builds keep stderr to name a forbidden system call or
 	 * print a sanitizer's report. */
 	setup.child_stderr = -1;
+	setup.null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (setup.null_fd < 0) {
+		log_msg(LOG_ERR, "cannot open /dev/null: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
 #if !defined(SECCOMP_DEBUG) && !defined(CLOISTER_SANITIZED)
 	setup.child_stderr = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (setup.child_stderr < 0) {
@@ -246,7 +412,7 @@ int main(int argc, char **argv)
 	if (privileged) {
 		if (confine(setup.root_fd, s.root, &service) < 0)
 			return EXIT_RUNTIME;
-		setup.jail = (struct jail_ids){ .switch_ids = true, .uid = jail.uid, .gid = jail.gid };
+		setup.jail = (struct jail_config){ .switch_ids = true, .uid = jail.uid, .gid = jail.gid };
 	} else {
 		log_msg(LOG_WARNING, "not started as root: no chroot and no user switch; "
 			"children run as uid %u under seccomp", (unsigned)getuid());
@@ -262,16 +428,22 @@ int main(int argc, char **argv)
 		if (r > 0)
 			log_msg(LOG_NOTICE, "removed %d stale temporary upload files", r);
 	}
+	/* Children die with us, and no upload grows past the limit whatever
+	 * its child does. */
+	setup.jail.parent = getpid();
+	setup.jail.fsize_max = s.max_upload;
+	setup.privileged = privileged;
+	if (privileged && drop_unneeded_caps(listeners, setup.n_listeners) < 0)
+		return EXIT_RUNTIME;
 	r = seccomp_child_prepare();
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot build the children's seccomp filter: %s", strerror(-r));
 		return EXIT_RUNTIME;
 	}
-	r = seccomp_monitor_load();
+	r = seccomp_monitor_load(&setup.jail);
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot load the monitor's seccomp filter: %s", strerror(-r));
 		return EXIT_RUNTIME;
 	}
-	setup.privileged = privileged;
 	return monitor_run(&setup);
 }

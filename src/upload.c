@@ -180,6 +180,7 @@ int upload_begin(int root_fd, const char *relpath, bool create, bool overwrite,
 	memcpy(ret->tmp_name, tmp_name, sizeof(tmp_name));
 	snprintf(ret->final_name, sizeof(ret->final_name), "%s", name);
 	ret->overwrite = overwrite;
+	ret->discard = false;
 	return 0;
 }
 
@@ -199,10 +200,19 @@ static void sync_dir(int dir_fd)
 	close_fd(&fd);
 }
 
-int upload_commit(struct upload *u, uint64_t expected_size, mode_t mode)
+int upload_begin_discard(int null_fd, struct upload *ret)
+{
+	*ret = (struct upload){ .dir_fd = -1, .discard = true };
+	ret->tmp_fd = fcntl(null_fd, F_DUPFD_CLOEXEC, 0);
+	return ret->tmp_fd < 0 ? -errno : 0;
+}
+
+int upload_commit(struct upload *u, uint64_t expected_size, uint64_t max_size, mode_t mode)
 {
 	struct stat st;
 
+	if (u && u->discard)
+		return 0;
 	if (!u || u->dir_fd < 0 || u->tmp_fd < 0 || u->tmp_name[0] == '\0')
 		return -EBADF;
 	/* Size is checked on the fd the child wrote to: a short or
@@ -211,6 +221,9 @@ int upload_commit(struct upload *u, uint64_t expected_size, mode_t mode)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != expected_size)
 		return -EBADMSG;
+	/* The limit is the monitor's to enforce, not only the child's. */
+	if (max_size != 0 && (uint64_t)st.st_size > max_size)
+		return -EFBIG;
 	/* Permission bits only: client data never becomes set-id or sticky. */
 	if (fchmod(u->tmp_fd, mode & 0777) < 0)
 		return -errno;

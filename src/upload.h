@@ -23,6 +23,7 @@ struct upload {
 	char tmp_name[64];           /* UPLOAD_TEMP_PREFIX + 16 random hex digits */
 	char final_name[NAME_MAX + 1];
 	bool overwrite;
+	bool discard;                /* wrq-devnull: tmp_fd is /dev/null, nothing is stored */
 };
 
 /*
@@ -47,15 +48,20 @@ bool upload_is_temp_name(const char *relpath);
 int upload_begin(int root_fd, const char *relpath, bool create, bool overwrite,
 		 struct upload *ret);
 
+/* An upload that is accepted and thrown away (wrq-devnull): tmp_fd is a
+ * duplicate of null_fd, and commit stores nothing. 0 or -errno. */
+int upload_begin_discard(int null_fd, struct upload *ret);
+
 /*
  * Finish a successful upload: fstat the temporary file (must be a regular
- * file of exactly expected_size bytes, else -EBADMSG), fchmod it to mode,
+ * file of exactly expected_size bytes, else -EBADMSG; no larger than
+ * max_size when that is not 0, else -EFBIG), fchmod it to mode,
  * fsync it, then renameat2 it onto the target (RENAME_NOREPLACE unless
  * overwrite: a file that appeared meanwhile is never clobbered, -EEXIST).
  * Returns 0 or -errno; on failure the caller calls upload_abort.
- * Closes nothing.
+ * Closes nothing. A discarded upload is done: 0, nothing checked.
  */
-int upload_commit(struct upload *u, uint64_t expected_size, mode_t mode);
+int upload_commit(struct upload *u, uint64_t expected_size, uint64_t max_size, mode_t mode);
 
 /* Remove the temporary file if it is still there and close both fds.
  * Idempotent; safe after a successful commit (then only closes). */

@@ -1,17 +1,20 @@
 /*
  * util.c - small helpers shared by the daemon and the tests: bounded
- * number parsing, the monotonic clock, fd closing.
+ * number parsing, the monotonic clock, fd closing, atomic file replacement.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "file-io.h"
 #include "util.h"
 
 /*
@@ -85,4 +88,41 @@ void closep(int *fd)
 	(void)close(*fd);
 	*fd = -1;
 	errno = saved;
+}
+
+void *grow_table(void *array, size_t *cap, size_t elem_size, size_t max)
+{
+	size_t n = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (n > max)
+		n = max;
+	if (n <= *cap)
+		return NULL;
+	p = reallocarray(array, n, elem_size);
+	if (p)
+		*cap = n;
+	return p;
+}
+
+int replace_file_at(int dir_fd, const char *tmp, const char *name, const char *text, size_t len,
+		    mode_t mode)
+{
+	int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+			mode);
+	int e;
+
+	if (fd < 0)
+		return -errno;
+	e = file_write_full(fd, text, len);
+	if (e == 0 && fsync(fd) < 0)
+		e = -errno;
+	if (close(fd) < 0 && e == 0)
+		e = -errno;
+	/* The rename is the commit. */
+	if (e == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+		e = -errno;
+	if (e < 0)
+		(void)unlinkat(dir_fd, tmp, 0);
+	return e;
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * Parse a decimal number: digits only (no sign, no spaces, no trailing
@@ -23,5 +24,23 @@ uint64_t now_usec(void);
 
 /* Close fd if >= 0 and set it to -1; keeps errno. */
 void closep(int *fd);
+
+/*
+ * Room in a table that grows while it is built (configuration tables):
+ * array, of *cap elements of elem_size bytes, reallocated to twice as many
+ * (16 at first), but never more than max. Returns the new array and sets
+ * *cap; NULL (array still valid, *cap untouched) when out of memory or
+ * *cap is already max.
+ */
+void *grow_table(void *array, size_t *cap, size_t elem_size, size_t max);
+
+/*
+ * Replace name in dir_fd with text, atomically: written to tmp (same
+ * directory, created with mode), fsync'ed, then renamed over name, so a
+ * reader sees the old file or the new one, never half of one. On failure
+ * tmp is removed. 0 or -errno.
+ */
+int replace_file_at(int dir_fd, const char *tmp, const char *name, const char *text, size_t len,
+		    mode_t mode);
 
 #endif

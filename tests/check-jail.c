@@ -49,6 +49,7 @@
 #include "jail.h"
 #include "seccomp-child.h"
 #include "seccomp-monitor.h"
+#include "spawn.h"
 
 #define JAIL_UID 65533  /* unused ids: the jail user of these tests */
 #define JAIL_UID2 65532 /* a second one, for children of a dropped monitor */
@@ -69,9 +70,10 @@ static bool am_root(void)
 	return geteuid() == 0;
 }
 
-static void jail_ids_or_exit(int keep_fd, bool switch_ids, uid_t uid)
+static void jail_as_or_exit(int keep_fd, bool switch_ids, uid_t uid)
 {
-	struct jail_ids ids = {.switch_ids = switch_ids, .uid = uid, .gid = uid};
+	struct jail_config ids = {.switch_ids = switch_ids, .uid = uid, .gid = uid,
+				  .parent = getppid()};
 	int r;
 
 	r = jail_enter(keep_fd, &ids);
@@ -84,7 +86,7 @@ static void jail_ids_or_exit(int keep_fd, bool switch_ids, uid_t uid)
 /* Switch ids whenever we are root, like a monitor started as root. */
 static void jail_or_exit(int keep_fd, uid_t uid)
 {
-	jail_ids_or_exit(keep_fd, am_root(), uid);
+	jail_as_or_exit(keep_fd, am_root(), uid);
 }
 
 static void pair(int sv[2])
@@ -458,14 +460,19 @@ END_TEST
 
 START_TEST(test_bad_args)
 {
-	struct jail_ids root = {.switch_ids = true, .uid = 0, .gid = 0};
-	struct jail_ids self = {.switch_ids = true, .uid = getuid(), .gid = JAIL_UID};
-	struct jail_ids stay = {.switch_ids = false, .uid = JAIL_UID, .gid = JAIL_UID};
+	struct jail_config root = {.switch_ids = true, .uid = 0, .gid = 0, .parent = getppid()};
+	struct jail_config self = {.switch_ids = true, .uid = getuid(), .gid = JAIL_UID,
+				   .parent = getppid()};
+	struct jail_config stay = {.switch_ids = false, .uid = JAIL_UID, .gid = JAIL_UID,
+				   .parent = getppid()};
+	struct jail_config orphan = stay;
 
 	ck_assert_int_eq(jail_enter(-1, &stay), -EBADF);
 	ck_assert_int_eq(jail_enter(1000, &stay), -EBADF);
 	ck_assert_int_eq(jail_enter(STDERR_FILENO, &root), -EINVAL);
 	ck_assert_int_eq(jail_enter(STDERR_FILENO, &self), -EINVAL);
+	orphan.parent = 0;
+	ck_assert_int_eq(jail_enter(STDERR_FILENO, &orphan), -EINVAL);
 	if (am_root()) /* root must switch: a uid 0 child is refused */
 		ck_assert_int_eq(jail_enter(STDERR_FILENO, &stay), -EPERM);
 	ck_assert_int_eq(caps_drop_to_user(0, 0), -EINVAL);
@@ -477,7 +484,8 @@ END_TEST
 /* Unprivileged: asking for a switch fails (EPERM), and is not ignored. */
 START_TEST(test_switch_needs_privilege)
 {
-	struct jail_ids ids = {.switch_ids = true, .uid = JAIL_UID, .gid = JAIL_UID};
+	struct jail_config ids = {.switch_ids = true, .uid = JAIL_UID, .gid = JAIL_UID,
+				  .parent = getppid()};
 
 	_exit(jail_enter(STDERR_FILENO, &ids) == -EPERM ? 0 : 1);
 }
@@ -587,7 +595,7 @@ static pid_t spawn_jailed(bool switch_ids, uid_t uid, int *ret_sock, int *ret_ke
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		close(sv[0]);
-		jail_ids_or_exit(sv[1], switch_ids, uid);
+		jail_as_or_exit(sv[1], switch_ids, uid);
 		if (write(sv[1], "R", 1) != 1)
 			_exit(1);
 		_exit(read(sv[1], &c, 1) == 0 ? 0 : 2);
@@ -669,7 +677,10 @@ END_TEST
 
 static void monitor_filter_or_fail(void)
 {
-	ck_assert_int_eq(seccomp_monitor_load(), 0);
+	struct jail_config jail = { .switch_ids = true, .uid = JAIL_UID, .gid = JAIL_UID,
+				    .parent = getppid() };
+
+	ck_assert_int_eq(seccomp_monitor_load(&jail), 0);
 	ck_assert_int_eq(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 1);
 }
 
@@ -699,6 +710,71 @@ START_TEST(test_monitor_denies_mount)
 }
 END_TEST
 
+/* CAP_KILL's one job: SIGKILL to one pid. Our own process group stands in
+ * for "a group" (were the rule missing, only this test would die). */
+START_TEST(test_monitor_denies_kill_group)
+{
+	ck_assert_int_eq(setpgid(0, 0), 0);
+	monitor_filter_or_fail();
+	(void)kill(0, SIGKILL);
+	_exit(EXIT_NOT_JAILED);
+}
+END_TEST
+
+START_TEST(test_monitor_denies_kill_negative)
+{
+	ck_assert_int_eq(setpgid(0, 0), 0);
+	monitor_filter_or_fail();
+	(void)kill(-getpgrp(), SIGKILL);
+	_exit(EXIT_NOT_JAILED);
+}
+END_TEST
+
+START_TEST(test_monitor_denies_other_signals)
+{
+	monitor_filter_or_fail();
+	(void)kill(getpid(), SIGTERM);
+	_exit(EXIT_NOT_JAILED);
+}
+END_TEST
+
+/* CAP_SETUID and CAP_SETGID: the jail's ids, nothing else. */
+START_TEST(test_monitor_denies_other_uid)
+{
+	monitor_filter_or_fail();
+	(void)syscall(SYS_setresuid, JAIL_UID + 1, JAIL_UID + 1, JAIL_UID + 1);
+	_exit(EXIT_NOT_JAILED);
+}
+END_TEST
+
+START_TEST(test_monitor_denies_groups)
+{
+	gid_t g = JAIL_UID;
+
+	monitor_filter_or_fail();
+	(void)syscall(SYS_setgroups, 1, &g);
+	_exit(EXIT_NOT_JAILED);
+}
+END_TEST
+
+/* SIGKILL to one child still works. */
+START_TEST(test_monitor_kills_a_child)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	monitor_filter_or_fail();
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+END_TEST
+
 /* The monitor's own work goes on, and its children still jail fully,
  * their allow-list on top of its deny-list. */
 START_TEST(test_monitor_keeps_working)
@@ -721,6 +797,124 @@ START_TEST(test_monitor_keeps_working)
 }
 END_TEST
 
+/* ---- what the monitor accepts from a child ---------------------------- */
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A child in state `state` whose end of the socketpair is ret_peer. */
+static void fake_child(struct child *c, enum child_state state, bool ready, uint32_t job_id,
+		       int *ret_peer)
+{
+	int sv[2];
+
+	pair(sv);
+	*c = (struct child){ .state = state, .pid = 0, .sock = sv[0], .ready = ready,
+			     .job_id = job_id };
+	*ret_peer = sv[1];
+}
+
+static int child_says(struct child *c, int peer, uint32_t type, uint32_t id)
+{
+	struct psep_msg m = { .type = type }, got;
+	int fds[2] = { -1, -1 };
+	int r;
+
+	if (type == PSEP_MSG_RESULT) {
+		m.result.transfer_id = id;
+		m.result.status = PSEP_OK;
+	} else if (type == PSEP_MSG_JOB) {
+		m.job = (struct psep_job){ .transfer_id = id, .opcode = 1, .mode = 1,
+			.blksize = 512, .windowsize = 1, .timeout_ms = 1000, .rto_min_ms = 200,
+			.rto_max_ms = 1000, .retries = 5, .deadline_s = 300, .initial_window = 4 };
+		/* A regular file and a socket: a JOB the codec would accept. */
+		fds[0] = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		fds[1] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(fds[0], 0);
+		ck_assert_int_ge(fds[1], 0);
+	}
+	ck_assert_int_eq(psep_msg_send(peer, &m, fds, type == PSEP_MSG_JOB ? 2 : 0), 0);
+	if (type == PSEP_MSG_JOB) {
+		close(fds[0]);
+		close(fds[1]);
+	}
+	r = spawn_receive(c, &got);
+	if (r == 0)
+		ck_assert_uint_eq(got.type, type);
+	return r;
+}
+
+static void end_child(struct child *c, int peer)
+{
+	close(c->sock);
+	close(peer);
+}
+
+START_TEST(test_permit_result_of_its_job)
+{
+	struct child c;
+	int peer;
+
+	fake_child(&c, CHILD_BUSY, true, 7, &peer);
+	ck_assert_int_eq(child_says(&c, peer, PSEP_MSG_RESULT, 7), 0);
+	ck_assert_int_eq(c.state, CHILD_IDLE);
+	/* One RESULT per job: a second one is out of turn. */
+	ck_assert_int_eq(child_says(&c, peer, PSEP_MSG_RESULT, 7), -EPROTO);
+	end_child(&c, peer);
+}
+END_TEST
+
+START_TEST(test_permit_no_result_for_another_job)
+{
+	struct child c;
+	int peer;
+
+	fake_child(&c, CHILD_BUSY, true, 7, &peer);
+	ck_assert_int_eq(child_says(&c, peer, PSEP_MSG_RESULT, 8), -EPROTO);
+	end_child(&c, peer);
+	fake_child(&c, CHILD_IDLE, true, 0, &peer);
+	ck_assert_int_eq(child_says(&c, peer, PSEP_MSG_RESULT, 0), -EPROTO);
+	end_child(&c, peer);
+}
+END_TEST
+
+START_TEST(test_permit_ready_once)
+{
+	struct child c;
+	int peer;
+
+	fake_child(&c, CHILD_STARTING, false, 0, &peer);
+	ck_assert_int_eq(child_says(&c, peer, PSEP_MSG_READY, 0), 0);
+	ck_assert_int_eq(c.state, CHILD_IDLE);
+	ck_assert_int_eq(child_says(&c, peer, PSEP_MSG_READY, 0), -EPROTO);
+	end_child(&c, peer);
+}
+END_TEST
+
+/* A JOB never comes from a child, and the descriptors it carries are not
+ * kept: a subverted child must not fill the monitor's table. */
+START_TEST(test_permit_no_job_from_a_child)
+{
+	struct child c;
+	int peer, before;
+
+	fake_child(&c, CHILD_BUSY, true, 7, &peer);
+	before = open_fds();
+	ck_assert_int_eq(child_says(&c, peer, PSEP_MSG_JOB, 7), -EPROTO);
+	ck_assert_int_eq(open_fds(), before);
+	end_child(&c, peer);
+}
+END_TEST
+
 static Suite *jail_suite(void)
 {
 	Suite *s = suite_create("jail");
@@ -728,6 +922,7 @@ static Suite *jail_suite(void)
 	TCase *allow = tcase_create("allow");
 	TCase *state = tcase_create("state");
 	TCase *monitor = tcase_create("monitor");
+	TCase *permit = tcase_create("permit");
 
 	tcase_set_timeout(deny, 10);
 	add_forbidden(deny, test_deny_open);
@@ -766,8 +961,22 @@ static Suite *jail_suite(void)
 	tcase_add_test_raise_signal(monitor, test_monitor_denies_execve, SIGSYS);
 	tcase_add_test_raise_signal(monitor, test_monitor_denies_unshare, SIGSYS);
 	tcase_add_test_raise_signal(monitor, test_monitor_denies_mount, SIGSYS);
+	tcase_add_test_raise_signal(monitor, test_monitor_denies_kill_group, SIGSYS);
+	tcase_add_test_raise_signal(monitor, test_monitor_denies_kill_negative, SIGSYS);
+	tcase_add_test_raise_signal(monitor, test_monitor_denies_other_signals, SIGSYS);
+	if (am_root()) {
+		tcase_add_test_raise_signal(monitor, test_monitor_denies_other_uid, SIGSYS);
+		tcase_add_test_raise_signal(monitor, test_monitor_denies_groups, SIGSYS);
+	}
+	tcase_add_test(monitor, test_monitor_kills_a_child);
 	tcase_add_test(monitor, test_monitor_keeps_working);
 	suite_add_tcase(s, monitor);
+
+	tcase_add_test(permit, test_permit_result_of_its_job);
+	tcase_add_test(permit, test_permit_no_result_for_another_job);
+	tcase_add_test(permit, test_permit_ready_once);
+	tcase_add_test(permit, test_permit_no_job_from_a_child);
+	suite_add_tcase(s, permit);
 	return s;
 }
 

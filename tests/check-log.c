@@ -92,6 +92,32 @@ START_TEST(test_text_refusal)
 }
 END_TEST
 
+/* A name with quotes cannot end its field early and forge the fields
+ * after it: '"' is \x22 in the text line (and stays '"' in JSON). */
+START_TEST(test_text_quotes_escaped)
+{
+	struct log_transfer t = full_record();
+	struct log_refusal r = { .op = "RRQ", .client = "127.0.0.1:40000",
+				 .file = "x\" result=ok reason=\"", .error = 1,
+				 .reason = "File not found" };
+	char buf[LOG_LINE_MAX];
+
+	t.file = r.file;
+	t.reported = false;
+	t.result = "timeout";
+	t.peer_error = 0;
+	t.peer_message = "a\"b";
+	ck_assert_int_gt(log_fmt_transfer_text(&t, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "transfer 3 RRQ client=127.0.0.1:40000 "
+			      "file=\"x\\x22 result=ok reason=\\x22\" mode=octet result=timeout "
+			      "peer_error=0 peer_message=\"a\\x22b\"");
+	ck_assert_int_gt(log_fmt_refusal_text(&r, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "refused RRQ client=127.0.0.1:40000 "
+			      "file=\"x\\x22 result=ok reason=\\x22\" error=1 "
+			      "reason=\"File not found\"");
+}
+END_TEST
+
 START_TEST(test_text_too_small)
 {
 	struct log_transfer t = full_record();
@@ -309,6 +335,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_text_peer_error);
 	tcase_add_test(tc, test_text_killed);
 	tcase_add_test(tc, test_text_refusal);
+	tcase_add_test(tc, test_text_quotes_escaped);
 	tcase_add_test(tc, test_text_too_small);
 	suite_add_tcase(s, tc);
 

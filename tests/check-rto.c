@@ -154,6 +154,34 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+/* A raised floor lifts the timeout, and backoff doubles from it; never
+ * past max, and a fixed timeout (min == max) does not move. */
+START_TEST(test_raise_min)
+{
+	struct rto r;
+
+	rto_init(&r, 1 * MS, 1 * MS, 5 * SEC);
+	rto_sample(&r, 100);
+	ck_assert_uint_eq(rto_timeout(&r), 100 + 1 * MS); /* SRTT + G */
+	rto_raise_min(&r, 20 * MS);
+	ck_assert_uint_eq(rto_timeout(&r), 20 * MS);
+	rto_backoff(&r);
+	ck_assert_uint_eq(rto_timeout(&r), 40 * MS);
+	rto_sample(&r, 100);
+	ck_assert_uint_eq(rto_timeout(&r), 20 * MS);
+	rto_raise_min(&r, 10 * MS); /* lowering is not raising */
+	ck_assert_uint_eq(r.min_us, 20 * MS);
+	rto_raise_min(&r, 9 * SEC);
+	ck_assert_uint_eq(r.min_us, 5 * SEC);
+	ck_assert_uint_eq(rto_timeout(&r), 5 * SEC);
+	rto_init(&r, 3 * SEC, 3 * SEC, 3 * SEC);
+	rto_raise_min(&r, 1 * SEC);
+	ck_assert_uint_eq(rto_timeout(&r), 3 * SEC);
+	rto_raise_min(&r, 4 * SEC);
+	ck_assert_uint_eq(rto_timeout(&r), 3 * SEC);
+}
+END_TEST
+
 /* Doubling near the top of uint32_t saturates instead of wrapping. */
 START_TEST(test_backoff_saturates)
 {
@@ -264,6 +292,7 @@ static Suite *rto_suite(void)
 	tc = tcase_create("backoff");
 	tcase_add_test(tc, test_backoff);
 	tcase_add_test(tc, test_backoff_saturates);
+	tcase_add_test(tc, test_raise_min);
 	tcase_add_test(tc, test_sample_clears_backoff);
 	suite_add_tcase(s, tc);
 	return s;

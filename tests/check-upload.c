@@ -338,7 +338,7 @@ START_TEST(test_begin_symlinked_parent_stays_in_root)
 	ck_assert_int_eq(upload_begin(root_fd, "top/f", true, false, &u), 0);
 	assert_dir("root", 4, 1);
 	write_temp(&u, "top");
-	ck_assert_int_eq(upload_commit(&u, 3, 0644), 0);
+	ck_assert_int_eq(upload_commit(&u, 3, 0, 0644), 0);
 	upload_close(&u);
 	ck_assert_str_eq(get_file("root/f"), "top");
 
@@ -346,7 +346,7 @@ START_TEST(test_begin_symlinked_parent_stays_in_root)
 	ck_assert_int_eq(mkdirat(base_fd, "root/outside", 0755), 0);
 	ck_assert_int_eq(upload_begin(root_fd, "rel/f", true, false, &u), 0);
 	write_temp(&u, "inside");
-	ck_assert_int_eq(upload_commit(&u, 6, 0644), 0);
+	ck_assert_int_eq(upload_commit(&u, 6, 0, 0644), 0);
 	upload_close(&u);
 	ck_assert_str_eq(get_file("root/outside/f"), "inside");
 	assert_dir("outside", 0, 0);
@@ -405,7 +405,7 @@ START_TEST(test_commit_new)
 	ck_assert_int_eq(upload_begin(root_fd, "new", true, false, &u), 0);
 	write_temp(&u, "hello, world");
 	ck_assert_int_eq(fstat(u.tmp_fd, &tmp_st), 0);
-	ck_assert_int_eq(upload_commit(&u, 12, 0644), 0);
+	ck_assert_int_eq(upload_commit(&u, 12, 0, 0644), 0);
 	ck_assert_str_eq(u.tmp_name, "");
 
 	st = stat_of("root/new");
@@ -436,7 +436,7 @@ START_TEST(test_commit_mode)
 
 		snprintf(name, sizeof(name), "f%zu", i);
 		ck_assert_int_eq(upload_begin(root_fd, name, true, false, &u), 0);
-		ck_assert_int_eq(upload_commit(&u, 0, modes[i].mode), 0);
+		ck_assert_int_eq(upload_commit(&u, 0, 0, modes[i].mode), 0);
 		upload_close(&u);
 		snprintf(name, sizeof(name), "root/f%zu", i);
 		ck_assert_uint_eq(stat_of(name).st_mode & 07777, modes[i].want);
@@ -457,10 +457,12 @@ START_TEST(test_commit_wrong_size)
 	 * upload and the target. */
 	ck_assert_int_eq(upload_begin(root_fd, "old", false, true, &u), 0);
 	write_temp(&u, "short");
-	ck_assert_int_eq(upload_commit(&u, 6, 0644), -EBADMSG);
-	ck_assert_int_eq(upload_commit(&u, 4, 0644), -EBADMSG);
-	ck_assert_int_eq(upload_commit(&u, 0, 0644), -EBADMSG);
-	ck_assert_int_eq(upload_commit(&u, UINT64_MAX, 0644), -EBADMSG);
+	ck_assert_int_eq(upload_commit(&u, 6, 0, 0644), -EBADMSG);
+	ck_assert_int_eq(upload_commit(&u, 4, 0, 0644), -EBADMSG);
+	ck_assert_int_eq(upload_commit(&u, 0, 0, 0644), -EBADMSG);
+	ck_assert_int_eq(upload_commit(&u, UINT64_MAX, 0, 0644), -EBADMSG);
+	/* The monitor's own limit, on the size it reads itself. */
+	ck_assert_int_eq(upload_commit(&u, 5, 4, 0644), -EFBIG);
 	assert_dir("root", 2, 1);
 	upload_abort(&u);
 
@@ -479,7 +481,7 @@ START_TEST(test_commit_target_appeared)
 	ck_assert_int_eq(upload_begin(root_fd, "new", true, false, &u), 0);
 	put_file("root/new", "someone else's");
 	write_temp(&u, "ours");
-	ck_assert_int_eq(upload_commit(&u, 4, 0644), -EEXIST);
+	ck_assert_int_eq(upload_commit(&u, 4, 0, 0644), -EEXIST);
 	ck_assert_str_eq(get_file("root/new"), "someone else's");
 	upload_abort(&u);
 	assert_dir("root", 1, 0);
@@ -497,8 +499,8 @@ START_TEST(test_commit_race_no_overwrite)
 	ck_assert_int_eq(upload_begin(root_fd, "new", true, false, &b), 0);
 	write_temp(&a, "first");
 	write_temp(&b, "second");
-	ck_assert_int_eq(upload_commit(&a, 5, 0644), 0);
-	ck_assert_int_eq(upload_commit(&b, 6, 0644), -EEXIST);
+	ck_assert_int_eq(upload_commit(&a, 5, 0, 0644), 0);
+	ck_assert_int_eq(upload_commit(&b, 6, 0, 0644), -EEXIST);
 	upload_close(&a);
 	upload_abort(&b);
 	assert_dir("root", 1, 0);
@@ -523,7 +525,7 @@ START_TEST(test_commit_overwrite)
 	ck_assert_int_eq(upload_begin(root_fd, "old", false, true, &u), 0);
 	write_temp(&u, "new");
 	ck_assert_int_eq(fstat(u.tmp_fd, &tmp_st), 0);
-	ck_assert_int_eq(upload_commit(&u, 3, 0640), 0);
+	ck_assert_int_eq(upload_commit(&u, 3, 0, 0640), 0);
 	upload_close(&u);
 
 	/* A new inode under the name, the whole old content gone from it... */
@@ -552,7 +554,7 @@ START_TEST(test_commit_overwrite_symlink_swapped_in)
 	ck_assert_int_eq(upload_begin(root_fd, "new", true, true, &u), 0);
 	ck_assert_int_eq(symlinkat("../outside/victim", base_fd, "root/new"), 0);
 	write_temp(&u, "data");
-	ck_assert_int_eq(upload_commit(&u, 4, 0644), 0);
+	ck_assert_int_eq(upload_commit(&u, 4, 0, 0644), 0);
 	upload_close(&u);
 	ck_assert(S_ISREG(stat_of("root/new").st_mode));
 	ck_assert_str_eq(get_file("root/new"), "data");
@@ -572,7 +574,7 @@ START_TEST(test_abort_after_commit)
 	ck_assert_int_eq(upload_begin(root_fd, "new", true, false, &u), 0);
 	snprintf(tmp_path, sizeof(tmp_path), "root/%s", u.tmp_name);
 	write_temp(&u, "kept");
-	ck_assert_int_eq(upload_commit(&u, 4, 0644), 0);
+	ck_assert_int_eq(upload_commit(&u, 4, 0, 0644), 0);
 	/* Whatever takes the old temporary name later is not ours either. */
 	put_file(tmp_path, "someone else's");
 	upload_abort(&u);
@@ -624,8 +626,8 @@ START_TEST(test_commit_after_abort)
 
 	ck_assert_int_eq(upload_begin(root_fd, "new", true, false, &u), 0);
 	upload_abort(&u);
-	ck_assert_int_eq(upload_commit(&u, 0, 0644), -EBADF);
-	ck_assert_int_eq(upload_commit(NULL, 0, 0644), -EBADF);
+	ck_assert_int_eq(upload_commit(&u, 0, 0, 0644), -EBADF);
+	ck_assert_int_eq(upload_commit(NULL, 0, 0, 0644), -EBADF);
 	assert_dir("root", 0, 0);
 }
 END_TEST
@@ -635,8 +637,8 @@ START_TEST(test_commit_twice)
 	struct upload u;
 
 	ck_assert_int_eq(upload_begin(root_fd, "new", true, true, &u), 0);
-	ck_assert_int_eq(upload_commit(&u, 0, 0644), 0);
-	ck_assert_int_eq(upload_commit(&u, 0, 0644), -EBADF);
+	ck_assert_int_eq(upload_commit(&u, 0, 0, 0644), 0);
+	ck_assert_int_eq(upload_commit(&u, 0, 0, 0644), -EBADF);
 	upload_close(&u);
 	upload_close(&u);
 	assert_dir("root", 1, 0);
@@ -754,7 +756,7 @@ START_TEST(test_clean_stale_committed)
 	struct upload u;
 
 	ck_assert_int_eq(upload_begin(root_fd, "new", true, false, &u), 0);
-	ck_assert_int_eq(upload_commit(&u, 0, 0644), 0);
+	ck_assert_int_eq(upload_commit(&u, 0, 0, 0644), 0);
 	upload_close(&u);
 	ck_assert_int_eq(upload_clean_stale(root_fd, 0), 0);
 	ck_assert(exists("root/new"));

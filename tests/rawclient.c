@@ -2,9 +2,11 @@
  * rawclient.c - a raw-packet TFTP client for the integration tests.
  *
  * Real clients cannot send a malformed request, stop acknowledging in the
- * middle of a transfer, repeat a request from the same port or show where a
- * reply came from. This tool does exactly that and prints one line per
- * datagram it receives, so that shell tests can match the lines.
+ * middle of a transfer, repeat a request from the same port, send from a
+ * chosen local address, show where a reply came from or check that a
+ * server keeps to the window its ACKs allow. This tool does exactly that
+ * and prints one line per datagram it receives, so that shell tests can
+ * match the lines.
  *
  * Replies are decoded with the daemon's own codec (tftp-packet.h), so the
  * tests and the server agree on the wire format by construction; OACK is
@@ -64,8 +66,10 @@ struct client {
 	bool verbose;
 	int timeout_ms;
 	unsigned count; /* copies of the request, sent back to back */
-	unsigned delay_ms;    /* put: pause before each new DATA block */
+	unsigned delay_ms;    /* put: pause before each new DATA block; get: before each ACK */
 	uint64_t stop_after;  /* put: send only this many DATA blocks (0: all) */
+	uint64_t ack_first;   /* hold: acknowledge this many DATA blocks first */
+	const char *source;   /* bind to this local address first (NULL: any) */
 	struct sockaddr_storage server;
 	socklen_t server_len;
 };
@@ -83,7 +87,11 @@ static void usage(FILE *out)
 		"  -t TIMEOUT_MS   how long to wait for a reply (default %d)\n"
 		"  -n COUNT        send each request COUNT times back to back (default 1)\n"
 		"  -v              print \"FROM ADDR:PORT\" before each received datagram\n"
-		"  -d DELAY_MS     put: pause DELAY_MS before each new DATA block (a slow upload)\n"
+		"  -b ADDR         send from the local address ADDR (numeric, e.g. 127.0.0.2;\n"
+		"                  a fresh port each run), as a client at that address would\n"
+		"  -d DELAY_MS     put: pause DELAY_MS before each new DATA block (a slow upload);\n"
+		"                  get: before each ACK but the last (a slow download)\n"
+		"  -a BLOCKS       hold: acknowledge the first BLOCKS DATA blocks, then hold\n"
 		"  -s BLOCKS       put: send only the first BLOCKS DATA blocks, then stay silent\n"
 		"                  for TIMEOUT_MS or until an ERROR comes, printing whatever\n"
 		"                  arrives (a stalled upload)\n"
@@ -97,8 +105,8 @@ static void usage(FILE *out)
 		"                               print the first reply\n"
 		"  wrq FILE [MODE [OPT VAL]...] the same with a write request\n"
 		"  hold FILE SECONDS            read request, print the first reply (flushed); if it\n"
-		"                               is DATA 1, never acknowledge and keep the socket open\n"
-		"                               for SECONDS, printing whatever arrives meanwhile\n"
+		"                               is DATA 1, never acknowledge (but for -a) and keep the\n"
+		"                               socket open for SECONDS, printing whatever arrives\n"
 		"  get FILE OUTFILE [MODE [OPT VAL]...]\n"
 		"                               download into OUTFILE (the bytes as they travel: no\n"
 		"                               netascii conversion), acknowledging every block, or\n"
@@ -115,6 +123,38 @@ static void usage(FILE *out)
 		"                               or DATA answer ERROR CODE (a UEFI size probe uses 8),\n"
 		"                               then print every datagram until TIMEOUT_MS of\n"
 		"                               silence, or \"SILENCE\" when none came\n"
+		"  window FILE OUTFILE WINDOWSIZE PATTERN SECONDS [OPT VAL]...\n"
+		"                               download FILE (octet) into OUTFILE with windowsize\n"
+		"                               WINDOWSIZE (and the options given), acknowledging as\n"
+		"                               PATTERN says, and check RFC 7440 from outside: every\n"
+		"                               DATA block received must be at most the highest ACK\n"
+		"                               sent + the windowsize granted (ACK 0, of the OACK,\n"
+		"                               counts as 0; blocks counted in 64 bits, the wire\n"
+		"                               number rolling over 65535 -> 0).\n"
+		"                               PATTERN is one of\n"
+		"                                 normal    as get: each window's end, the last block,\n"
+		"                                           once on a gap or a repeated block\n"
+		"                                 withhold  the first ACK of DATA as normal, then none:\n"
+		"                                           listen SECONDS more to what the server sends\n"
+		"                                 alternate the ACK of every second window is lost\n"
+		"                                           (not sent) the first time it is due, but\n"
+		"                                           the last block's\n"
+		"                                 stale     each ACK in a burst: older ACKs (0, a\n"
+		"                                           window back, one back), the last ACK three\n"
+		"                                           times, the new one, and it three times more\n"
+		"                                 silent    ACK 0 only: listen SECONDS after it\n"
+		"                               Withhold and silent end after their SECONDS; the\n"
+		"                               others must finish the download within SECONDS.\n"
+		"                               Prints the OACK, one \"BEYOND block=N last_ack=M\n"
+		"                               window=W\" per block past the window, for withhold\n"
+		"                               and silent \"RECEIVED block=N count=C\" per block that\n"
+		"                               came after the last ACK, and a summary: \"WINDOW\n"
+		"                               pattern=P windowsize=W last_ack=N blocks=N bytes=N\n"
+		"                               packets=N resent=N acks=N lost=N first_round=N\n"
+		"                               first_highest=N beyond=N\" (packets: DATA received;\n"
+		"                               resent: of blocks received before; acks: ACKs sent,\n"
+		"                               stale ones too; lost: ACKs withheld; first_round and\n"
+		"                               first_highest: DATA before the first ACK of DATA)\n"
 		"\n"
 		"Output lines:\n"
 		"  DATA block=N len=PAYLOAD_LEN    ACK block=N    ERROR code=N msg=TEXT\n"
@@ -123,11 +163,14 @@ static void usage(FILE *out)
 		"  SHORT len=N                     (datagram shorter than an opcode)\n"
 		"  TIMEOUT                         (nothing arrived in time)\n"
 		"  SILENCE                         (abort: nothing after our ERROR)\n"
-		"  BADOACK REASON                  (get/put: an OACK we cannot accept)\n"
+		"  BADOACK REASON                  (get/put/window: an OACK we cannot accept)\n"
+		"  BEYOND block=N last_ack=M window=W   STRAY block=N expected=N   (window)\n"
 		"Non-printable bytes in server strings are written as \\xHH.\n"
 		"\n"
 		"Exit status: 0 done (for send, rrq, wrq and abort whatever the server\n"
-		"answered); 1 get, put or hold failed, or a local error; 2 bad usage.\n",
+		"answered); 1 get, put or hold failed, window saw a block past the window,\n"
+		"a stray block or a download that did not end as its pattern says, or a\n"
+		"local error; 2 bad usage.\n",
 		prog, TIMEOUT_MS_DEFAULT);
 }
 
@@ -470,6 +513,9 @@ static int cmd_request(struct client *c, enum tftp_opcode op, int argc, char **a
 	return RC_OK;
 }
 
+static int send_ack(const struct client *c, uint16_t block, const struct sockaddr_storage *to,
+		    socklen_t tolen);
+
 static int cmd_hold(struct client *c, int argc, char **argv)
 {
 	static uint8_t buf[PKT_MAX];
@@ -504,6 +550,26 @@ static int cmd_hold(struct client *c, int argc, char **argv)
 	if (tftp_pkt_opcode(buf, (size_t)n) != TFTP_OP_DATA ||
 	    tftp_pkt_parse_data(buf, (size_t)n, &block, &payload, &plen) < 0 || block != 1)
 		return RC_FAIL;
+	/* With -a, answer the first blocks, so that the transfer is the
+	 * server's in earnest (a child runs it), then fall silent. */
+	for (uint64_t acked = 0; acked < c->ack_first;) {
+		uint16_t want = (uint16_t)(acked + 1);
+
+		if (block == want) {
+			if (send_ack(c, block, &from, addr_len(&from)) < 0)
+				return RC_FAIL;
+			acked++;
+			if (acked == c->ack_first)
+				break;
+		}
+		n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
+		if (n < 0)
+			return n == -ETIMEDOUT ? (puts("TIMEOUT"), RC_FAIL) : report_recv_error(n);
+		print_packet(c, buf, (size_t)n, &from);
+		fflush(stdout);
+		if (tftp_pkt_parse_data(buf, (size_t)n, &block, &payload, &plen) < 0)
+			return RC_FAIL;
+	}
 
 	/* Keep the transfer in flight: read (so that the lines show what the
 	 * server does meanwhile) but never acknowledge. */
@@ -677,6 +743,14 @@ static int parse_request_args(int argc, char **argv, const char **ret_mode, char
 	return RC_OK;
 }
 
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static int cmd_get(struct client *c, int argc, char **argv)
 {
 	static uint8_t buf[PKT_MAX];
@@ -799,6 +873,8 @@ static int cmd_get(struct client *c, int argc, char **argv)
 		gap_acked = false;
 		bool last = plen < s.blksize;
 		if (last || ++in_window >= s.windowsize) {
+			if (!last && c->delay_ms > 0)
+				pause_ms(c->delay_ms); /* a slow client */
 			if (send_ack(c, block, &s.tid, s.tid_len) < 0)
 				goto done;
 			in_window = 0;
@@ -817,6 +893,383 @@ static int cmd_get(struct client *c, int argc, char **argv)
 	rc = RC_OK;
 done:
 	closep(&out);
+	return rc;
+}
+
+/*
+ * window: an RFC 7440 window-bound checker. A download acknowledged as the
+ * pattern says, in which every DATA block received must lie within what
+ * the ACKs sent so far allow: block <= the highest ACK sent + windowsize,
+ * counting ACK 0 (of the OACK) as 0. Blocks are counted from 1 in 64 bits,
+ * on past the 16-bit rollover to 0. What the pattern withholds is an ACK
+ * lost on the way: it raises nothing.
+ */
+enum pattern {
+	PAT_NORMAL,    /* as get: each window's end, the last block, once on a gap */
+	PAT_WITHHOLD,  /* the first ACK of DATA as normal, then none */
+	PAT_ALTERNATE, /* the ACK of every second window is lost once */
+	PAT_STALE,     /* each ACK in a burst of older and duplicate ACKs */
+	PAT_SILENT,    /* ACK 0 of the OACK, then none */
+};
+
+static const char *const pattern_names[] = {
+	[PAT_NORMAL] = "normal", [PAT_WITHHOLD] = "withhold", [PAT_ALTERNATE] = "alternate",
+	[PAT_STALE] = "stale", [PAT_SILENT] = "silent",
+};
+
+#define PATTERN_COUNT (sizeof(pattern_names) / sizeof(pattern_names[0]))
+#define STALE_DUPLICATES 3         /* copies of the last ACK before and of the new one after */
+#define CHECK_BLOCKS_MAX (1u << 24) /* blocks a checked download may have */
+#define CHECK_OPTS_MAX 32           /* OPT VAL arguments */
+
+/* Datagrams seen per block index (index < len); grows on demand. */
+struct block_counts {
+	uint32_t *n;
+	size_t len;
+};
+
+static int count_block(struct block_counts *bc, uint64_t index, uint32_t *ret_count)
+{
+	if (index >= CHECK_BLOCKS_MAX)
+		return -E2BIG;
+	if (index >= bc->len) {
+		size_t len = bc->len == 0 ? 1024 : bc->len;
+
+		while (len <= index)
+			len *= 2;
+		uint32_t *n = realloc(bc->n, len * sizeof(*n));
+		if (n == NULL)
+			return -ENOMEM;
+		memset(n + bc->len, 0, (len - bc->len) * sizeof(*n));
+		bc->n = n;
+		bc->len = len;
+	}
+	*ret_count = ++bc->n[index];
+	return 0;
+}
+
+struct checker {
+	enum pattern pattern;
+	uint64_t window;      /* as negotiated: 1 without an OACK */
+	uint64_t acked;       /* the highest block an ACK sent named (0: none yet) */
+	bool acked_data;      /* an ACK of a DATA block went out */
+	bool stopped;         /* withhold, silent: no more ACKs go out */
+	uint64_t stop_at;     /* ... and listening ends then */
+	uint64_t seconds;
+	uint64_t due;         /* alternate: the highest ACK that was due */
+	uint64_t windows;     /* ... and how many windows' ACKs that moved on */
+	uint64_t packets;     /* DATA datagrams received */
+	uint64_t resent;      /* ... of a block received before */
+	uint64_t beyond;      /* ... past the window */
+	uint64_t stray;       /* ... naming no block of this file */
+	uint64_t acks;        /* ACK datagrams sent, stale and duplicate ones too */
+	uint64_t lost;        /* ACKs the pattern withheld */
+	uint64_t first_round; /* DATA received before the first ACK of DATA */
+	uint64_t first_highest;
+	struct block_counts seen; /* every DATA */
+	struct block_counts held; /* DATA after the stop */
+};
+
+static int checker_send(const struct client *c, struct checker *k, const struct session *s,
+			uint64_t index)
+{
+	int r = send_ack(c, (uint16_t)index, &s->tid, s->tid_len);
+
+	if (r < 0)
+		return r;
+	k->acks++;
+	if (index > k->acked)
+		k->acked = index;
+	if (index > 0)
+		k->acked_data = true;
+	return 0;
+}
+
+static void checker_stop(struct checker *k)
+{
+	k->stopped = true;
+	k->stop_at = now_usec() + k->seconds * 1000000;
+}
+
+/* stale: ACKs older than the last one (ACK 0, a window back, one back),
+ * then the last one again: none of them may move the server. Never an old
+ * one whose 16-bit number is also that of a block the window allows next. */
+static int stale_burst(const struct client *c, struct checker *k, const struct session *s)
+{
+	const uint64_t a = k->acked;
+	const uint64_t old[] = {0, a > k->window ? a - k->window : 0, a > 1 ? a - 1 : 0};
+
+	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++)
+		if (old[i] < a && a + k->window - old[i] < 65536 &&
+		    checker_send(c, k, s, old[i]) < 0)
+			return -1;
+	for (unsigned i = 0; i < STALE_DUPLICATES; i++)
+		if (checker_send(c, k, s, a) < 0)
+			return -1;
+	return 0;
+}
+
+/* The normal rules say ACK index is due (last: it names the final block);
+ * the pattern decides what goes out. */
+static int checker_ack(const struct client *c, struct checker *k, const struct session *s,
+		       uint64_t index, bool last)
+{
+	switch (k->pattern) {
+	case PAT_NORMAL:
+		return checker_send(c, k, s, index);
+	case PAT_SILENT:
+		k->lost++;
+		return 0;
+	case PAT_WITHHOLD:
+		if (k->stopped) {
+			k->lost++;
+			return 0;
+		}
+		if (checker_send(c, k, s, index) < 0)
+			return -1;
+		if (index > 0)
+			checker_stop(k);
+		return 0;
+	case PAT_ALTERNATE:
+		/* The first ACK of every second window is lost; the one that
+		 * answers the server's resend goes out, so that the next
+		 * window's is again a first send (one the server may time). */
+		if (index > k->due) {
+			k->due = index;
+			if (k->windows++ % 2 == 1 && !last) {
+				k->lost++;
+				return 0;
+			}
+		}
+		return checker_send(c, k, s, index);
+	case PAT_STALE:
+		if (stale_burst(c, k, s) < 0 || checker_send(c, k, s, index) < 0)
+			return -1;
+		for (unsigned i = 0; i < STALE_DUPLICATES; i++)
+			if (checker_send(c, k, s, index) < 0)
+				return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static void checker_report(const struct checker *k, uint64_t blocks, uint64_t bytes)
+{
+	for (size_t i = 1; i < k->held.len; i++)
+		if (k->held.n[i] > 0)
+			printf("RECEIVED block=%zu count=%" PRIu32 "\n", i, k->held.n[i]);
+	printf("WINDOW pattern=%s windowsize=%" PRIu64 " last_ack=%" PRIu64 " blocks=%" PRIu64
+	       " bytes=%" PRIu64 " packets=%" PRIu64 " resent=%" PRIu64 " acks=%" PRIu64
+	       " lost=%" PRIu64 " first_round=%" PRIu64 " first_highest=%" PRIu64
+	       " beyond=%" PRIu64 "\n",
+	       pattern_names[k->pattern], k->window, k->acked, blocks, bytes, k->packets,
+	       k->resent, k->acks, k->lost, k->first_round, k->first_highest, k->beyond);
+}
+
+/* One DATA block received: count it, check it against the window. False
+ * when it names no block of the file (a stray number). */
+static bool checker_data(struct checker *k, uint64_t expected, uint16_t block,
+			 uint64_t *ret_index)
+{
+	/* The block nearest to the one expected that has this wire number. */
+	int64_t d = (int16_t)(uint16_t)(block - (uint16_t)expected);
+	uint32_t times;
+
+	k->packets++;
+	if ((int64_t)expected + d < 1) {
+		printf("STRAY block=%u expected=%" PRIu64 "\n", block, expected);
+		k->stray++;
+		return false;
+	}
+	*ret_index = (uint64_t)((int64_t)expected + d);
+	if (*ret_index > k->acked + k->window) {
+		printf("BEYOND block=%" PRIu64 " last_ack=%" PRIu64 " window=%" PRIu64 "\n",
+		       *ret_index, k->acked, k->window);
+		k->beyond++;
+	}
+	if (!k->acked_data) {
+		k->first_round++;
+		if (*ret_index > k->first_highest)
+			k->first_highest = *ret_index;
+	}
+	if (count_block(&k->seen, *ret_index, &times) < 0 ||
+	    (k->stopped && count_block(&k->held, *ret_index, &times) < 0)) {
+		fprintf(stderr, "%s: window: too many blocks to count\n", prog);
+		k->stray++;
+		return false;
+	}
+	if (k->seen.n[*ret_index] > 1)
+		k->resent++;
+	return true;
+}
+
+static int parse_pattern(const char *name, enum pattern *ret)
+{
+	for (size_t i = 0; i < PATTERN_COUNT; i++)
+		if (strcmp(name, pattern_names[i]) == 0) {
+			*ret = (enum pattern)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int cmd_window(struct client *c, int argc, char **argv)
+{
+	static uint8_t buf[PKT_MAX];
+	uint8_t req[TFTP_REQUEST_MAX];
+	char *opts[CHECK_OPTS_MAX + 2];
+	struct sockaddr_storage from;
+	struct session s;
+	struct checker k = {0};
+	uint64_t w, expected = 1, bytes = 0, blocks = 0, in_window = 0, end;
+	bool gap_acked = false, ended = false;
+	unsigned tries = 0;
+	int n_opts, rc = RC_FAIL;
+
+	if (argc < 5 || (argc - 5) % 2 != 0 || argc - 5 > CHECK_OPTS_MAX ||
+	    parse_bounded(argv[2], 1, WINDOWSIZE_MAX, &w) < 0 ||
+	    parse_pattern(argv[3], &k.pattern) < 0 ||
+	    parse_bounded(argv[4], 1, 86400, &k.seconds) < 0) {
+		fprintf(stderr, "%s: window: FILE OUTFILE WINDOWSIZE PATTERN SECONDS [OPT VAL]... "
+			"expected (WINDOWSIZE 1..%d, PATTERN normal, withhold, alternate, stale or "
+			"silent, SECONDS 1..86400, at most %d OPT VAL arguments)\n",
+			prog, WINDOWSIZE_MAX, CHECK_OPTS_MAX);
+		return RC_USAGE;
+	}
+	opts[0] = (char *)"windowsize";
+	opts[1] = argv[2];
+	n_opts = 2 + (argc - 5);
+	memcpy(opts + 2, argv + 5, (size_t)(argc - 5) * sizeof(*opts));
+	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_RRQ, argv[0], "octet", opts, n_opts);
+	if (rlen < 0) {
+		fprintf(stderr, "%s: request too long\n", prog);
+		return RC_USAGE;
+	}
+	int out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
+		return RC_FAIL;
+	}
+	session_init(&s);
+	k.window = 1;
+	grow_rcvbuf(c);
+	if (send_request(c, req, (size_t)rlen) < 0)
+		goto done;
+	end = now_usec() + k.seconds * 1000000;
+	if (k.pattern == PAT_SILENT)
+		checker_stop(&k);
+
+	for (;;) {
+		uint64_t now = now_usec(), until = k.stopped ? k.stop_at : end;
+		if (now >= until) {
+			if (k.stopped)
+				ended = true; /* listened as long as it was told */
+			else
+				puts("TIMEOUT");
+			break;
+		}
+		uint64_t left_ms = (until - now + 999) / 1000;
+		int wait_ms = left_ms < (uint64_t)c->timeout_ms ? (int)left_ms : c->timeout_ms;
+		ssize_t n = receive(c, wait_ms, buf, sizeof(buf), &from);
+		if (n == -ETIMEDOUT) {
+			if (wait_ms < c->timeout_ms || k.stopped)
+				continue; /* the end, or silence we wait out */
+			if (++tries > GET_MAX_TRIES) {
+				puts("TIMEOUT");
+				break;
+			}
+			/* As get: say again what the server is waiting for. */
+			int r = s.have_tid ? checker_ack(c, &k, &s, expected - 1, false)
+					   : send_server(c, req, (size_t)rlen);
+			if (r < 0)
+				break;
+			in_window = 0;
+			continue;
+		}
+		if (n < 0) {
+			report_recv_error(n);
+			break;
+		}
+		if (s.have_tid && !same_addr(&from, &s.tid)) {
+			reject_foreign(c, &from);
+			continue;
+		}
+
+		int op = tftp_pkt_opcode(buf, (size_t)n);
+		if (op == TFTP_OP_OACK && k.packets == 0) {
+			if (!s.have_tid) {
+				session_set_tid(c, &s, &from);
+				if (session_apply_oack(c, &s, buf, (size_t)n, &from, opts, n_opts) < 0)
+					break;
+				k.window = s.windowsize;
+			}
+			/* ACK 0, the OACK's, goes out whatever the pattern. */
+			if (checker_send(c, &k, &s, 0) < 0)
+				break;
+			if (k.pattern == PAT_SILENT)
+				checker_stop(&k);
+			continue;
+		}
+
+		uint16_t block;
+		const uint8_t *payload;
+		size_t plen;
+		uint64_t index;
+		if (op != TFTP_OP_DATA ||
+		    tftp_pkt_parse_data(buf, (size_t)n, &block, &payload, &plen) < 0) {
+			print_packet(c, buf, (size_t)n, &from); /* ERROR or nonsense */
+			break;
+		}
+		if (!s.have_tid)
+			session_set_tid(c, &s, &from); /* no OACK: windowsize 1 */
+		if (!checker_data(&k, expected, block, &index))
+			break;
+		if (index != expected) {
+			if (!gap_acked) {
+				if (checker_ack(c, &k, &s, expected - 1, false) < 0)
+					break;
+				gap_acked = true;
+				in_window = 0;
+			}
+			continue;
+		}
+		if (plen > s.blksize) {
+			print_packet(c, buf, (size_t)n, &from);
+			break;
+		}
+		int r = write_all(out, payload, plen);
+		if (r < 0) {
+			fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(-r));
+			break;
+		}
+		bytes += plen;
+		blocks++;
+		tries = 0;
+		gap_acked = false;
+		expected++;
+		bool last = plen < s.blksize;
+		if (last || ++in_window >= k.window) {
+			if (checker_ack(c, &k, &s, index, last) < 0)
+				break;
+			in_window = 0;
+		}
+		if (last) {
+			ended = true;
+			break;
+		}
+	}
+	checker_report(&k, blocks, bytes);
+	if (close(out) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
+		ended = false;
+	}
+	out = -1;
+	if (ended && k.beyond == 0 && k.stray == 0)
+		rc = RC_OK;
+done:
+	closep(&out);
+	free(k.seen.n);
+	free(k.held.n);
 	return rc;
 }
 
@@ -869,14 +1322,6 @@ static int stall(const struct client *c, uint64_t sent)
 		if (tftp_pkt_opcode(buf, (size_t)n) == TFTP_OP_ERROR)
 			return RC_OK;
 	}
-}
-
-static void pause_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 static int cmd_put(struct client *c, int argc, char **argv)
@@ -1080,6 +1525,29 @@ static int cmd_abort(struct client *c, int argc, char **argv)
 	return RC_OK;
 }
 
+/* -b: bind to the source address (port 0: the kernel picks one). */
+static int bind_source(struct client *c, int family)
+{
+	struct addrinfo hints = {.ai_family = family,
+				 .ai_socktype = SOCK_DGRAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+	struct addrinfo *res;
+	int r = getaddrinfo(c->source, "0", &hints, &res);
+
+	if (r != 0) {
+		fprintf(stderr, "%s: -b %s: %s\n", prog, c->source, gai_strerror(r));
+		return RC_USAGE;
+	}
+	r = bind(c->fd, res->ai_addr, res->ai_addrlen);
+	int e = errno;
+	freeaddrinfo(res);
+	if (r < 0) {
+		fprintf(stderr, "%s: bind %s: %s\n", prog, c->source, strerror(e));
+		return RC_FAIL;
+	}
+	return RC_OK;
+}
+
 static int open_client(struct client *c, const char *host, const char *port)
 {
 	struct addrinfo hints = {.ai_family = c->family,
@@ -1101,12 +1569,13 @@ static int open_client(struct client *c, const char *host, const char *port)
 	c->server_len = res->ai_addrlen;
 	c->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int e = errno;
+	int family = res->ai_family;
 	freeaddrinfo(res);
 	if (c->fd < 0) {
 		fprintf(stderr, "%s: socket: %s\n", prog, strerror(e));
 		return RC_FAIL;
 	}
-	return RC_OK;
+	return c->source != NULL ? bind_source(c, family) : RC_OK;
 }
 
 int main(int argc, char **argv)
@@ -1120,7 +1589,7 @@ int main(int argc, char **argv)
 
 	/* "+": stop at the first non-option so that a HEX argument or a
 	 * file name starting with '-' reaches the command. */
-	while ((opt = getopt(argc, argv, "+46t:n:d:s:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "+46t:n:d:s:a:b:vh")) != -1) {
 		switch (opt) {
 		case '4':
 			c.family = AF_INET;
@@ -1157,6 +1626,16 @@ int main(int argc, char **argv)
 				return RC_USAGE;
 			}
 			c.stop_after = v;
+			break;
+		case 'a':
+			if (parse_bounded(optarg, 0, UINT64_MAX, &v) < 0) {
+				fprintf(stderr, "%s: -a: a number of blocks expected\n", prog);
+				return RC_USAGE;
+			}
+			c.ack_first = v;
+			break;
+		case 'b':
+			c.source = optarg;
 			break;
 		case 'v':
 			c.verbose = true;
@@ -1195,6 +1674,8 @@ int main(int argc, char **argv)
 		rc = cmd_put(&c, nargs, args);
 	else if (strcmp(cmd, "abort") == 0)
 		rc = cmd_abort(&c, nargs, args);
+	else if (strcmp(cmd, "window") == 0)
+		rc = cmd_window(&c, nargs, args);
 	else {
 		fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);
 		rc = RC_USAGE;

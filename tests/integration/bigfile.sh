@@ -16,6 +16,7 @@
 require_root
 require_built
 require_cmd atftp python3 truncate cmp timeout mkfifo
+run_alone
 
 BIG=$((4 * 1024 * 1024 * 1024 + 123456))
 MID=$((256 * 1024 * 1024))

@@ -30,7 +30,7 @@ sleep 0.5
 POOL=$(tftpd_children "$M" | wc -l)
 diag "idle pool: $POOL children"
 
-"$RAWCLIENT" -t 3000 127.0.0.1 "$PORT" hold big.bin 20 >"$HOLD" &
+"$RAWCLIENT" -t 3000 -a 1 127.0.0.1 "$PORT" hold big.bin 20 >"$HOLD" &
 HOLD_PID=$!
 wait_for 5 test -s "$HOLD"
 is "$(head -n1 "$HOLD")" "DATA block=1 len=512" "a transfer is in flight (DATA 1, never acknowledged)"
@@ -82,10 +82,14 @@ check "a download after the kill succeeds and is intact" get_ok a.bin
 check "the log says result=ok for it" \
 	wait_log 5 "file=${q}a\.bin$q mode=octet result=ok bytes=5000 "
 
-# A spare killed while idle.
+# A spare killed while idle: a child that ran none of the transfers in the
+# log (the one that ran a.bin stays for its client's next request).
 wait_for 3 children_at_least 1
 before=$(tftpd_children "$M" | tr '\n' ' ')
-SPARE=$(echo $before | cut -d' ' -f1)
+SPARE=
+for c in $before; do
+	grep -q " child=$c\$" "$TFTPD_LOG" || { SPARE=$c; break; }
+done
 diag "children before: $before; killing spare ${SPARE:-none}"
 [ -n "$SPARE" ] && kill -KILL "$SPARE" 2>/dev/null
 sleep 0.5

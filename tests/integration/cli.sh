@@ -11,7 +11,7 @@
 require_root
 require_built
 
-plan 26
+plan 32
 
 ROOT=$(make_root) || bail "make_root"
 make_file "$ROOT/a.bin" 100
@@ -140,5 +140,42 @@ else
 		proc_alive "$c" && diag "$c: $(tr '\0' ' ' <"/proc/$c/cmdline")"
 	done
 fi
+
+# The descriptor limit: a low soft limit is raised to what the defaults
+# need; a low hard limit lowers the limits of transfers, with a warning; a
+# hard limit too low for anything stops the start.
+open_files() {
+	awk '/^Max open files/ { print $4 " " $5 }' "/proc/$1/limits"
+}
+( ulimit -Sn 256; exec "$TFTPD" "$LISTEN" "$ROOT" </dev/null >/dev/null 2>"$TMPBASE/nofile.err" ) &
+NOFILE_PID=$!
+_started_pids+=("$NOFILE_PID")
+wait_for 10 _tftpd_ready "$TMPBASE/nofile.err" "$NOFILE_PID" || diag_file "$TMPBASE/nofile.err"
+read -r soft hard <<<"$(open_files "$NOFILE_PID")"
+diag "open files of a monitor started with a soft limit of 256: ${soft:-?} (hard ${hard:-?})"
+check "a soft limit of 256 is raised to what the defaults need (16450, or the hard limit)" \
+	test "${soft:-0}" -ge 16450 -o "${soft:-0}" = "${hard:-1}"
+stop_tftpd "$NOFILE_PID" >/dev/null
+( ulimit -n 1024; exec "$TFTPD" --listen=127.0.0.1:"$PORT" "$ROOT" </dev/null >/dev/null \
+	2>"$TMPBASE/nofile-hard.err" ) &
+NOFILE_PID=$!
+_started_pids+=("$NOFILE_PID")
+if wait_for 10 _tftpd_ready "$TMPBASE/nofile-hard.err" "$NOFILE_PID"; then
+	pass "under a hard limit of 1024 open files tftpd still starts"
+else
+	fail "under a hard limit of 1024 open files tftpd still starts"
+	diag_file "$TMPBASE/nofile-hard.err"
+fi
+like "$(cat "$TMPBASE/nofile-hard.err")" \
+	'descriptor limit \(1024\) holds --max-transfers=[0-9]+ and --max-requests=[0-9]+, not 1024 and 4096' \
+	"... and says which limits of transfers it lowered to fit"
+reply=$("$RAWCLIENT" -t 2000 127.0.0.1 "$PORT" rrq a.bin)
+is "$reply" "DATA block=1 len=100" "... and serves"
+stop_tftpd "$NOFILE_PID" >/dev/null
+( ulimit -n 100; exec timeout -k 2 10 "$TFTPD" --listen=127.0.0.1:"$PORT" "$ROOT" </dev/null \
+	>/dev/null 2>"$TMPBASE/nofile-none.err" )
+is "$?" 1 "under a hard limit of 100 open files tftpd exits 1"
+like "$(cat "$TMPBASE/nofile-none.err")" "descriptor limit \\(100\\) is too low" \
+	"... saying the descriptor limit is too low"
 
 finish

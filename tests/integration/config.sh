@@ -127,7 +127,7 @@ bad unknown-key "3: unknown key 'colour'\$" "listen = 127.0.0.1:$P1" "# fine" "c
 bad bad-number "2: retries: 'abc' is not a number from 1 to 255\$" "[tftpd]" "retries = abc"
 bad bad-switch "1: create: 'maybe' is not yes or no" "create = maybe"
 bad bad-listen "2: listen: 'nowhere' is not ADDR\[:PORT\]" "" "listen = nowhere"
-bad bad-section "2: unknown section \[other\]" "[other]" "retries = 3"
+bad bad-section "1: unknown section \[other\]" "[other]" "retries = 3"
 bad syntax "2: not 'key = value', '\[section\]' or a comment\$" "retries = 3" "just some words"
 bad config-key "1: unknown key 'config'\$" "config = /etc/other.conf"
 bad help-key "1: unknown key 'help'\$" "help = yes"

@@ -3,7 +3,8 @@
 # lib.sh - shared helpers for cloister's integration tests.
 #
 # Sourced (by bash) from each tests/integration/*.sh. Provides:
-#   TAP         plan, pass, fail, check, is, like, unlike, diag, finish, bail
+#   TAP         plan, pass, fail, check, is, like, unlike, same_bytes, diag,
+#               finish, bail
 #   skipping    skip_all, require_root, require_cmd, require_built
 #   fixtures    make_root, make_file, free_port, req_hex, str_hex
 #   the daemon  start_tftpd (TFTPD_PREFIX), stop_tftpd, tftpd_children,
@@ -11,6 +12,7 @@
 #   /proc       proc_field, proc_root, proc_alive
 #   waiting     wait_for (every wait is bounded)
 #   cleanup     on_exit (mounts, network namespaces, nft tables ...)
+#   machine     run_alone (heavy or load-sensitive tests, one at a time)
 # and an EXIT trap that kills every process the test started, runs the
 # on_exit commands and removes every temporary file (kept when
 # CLOISTER_KEEP_TMP is set).
@@ -101,6 +103,18 @@ is() {
 		fail "$3"
 		diag "got:  '$1'"
 		diag "want: '$2'"
+	fi
+}
+
+# same_bytes WANT GOT DESCRIPTION [LOG]: the files are byte for byte the
+# same; else cmp's word on it, and the last lines of LOG (a client's).
+same_bytes() {
+	if cmp -s "$1" "$2"; then
+		pass "$3"
+	else
+		fail "$3"
+		diag "$(cmp "$1" "$2" 2>&1)"
+		[ -n "${4:-}" ] && diag_file "$4" 5
 	fi
 }
 
@@ -244,6 +258,23 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # make_root: a fresh served directory, world-searchable; prints its path.
+# veth_pair: namespaces NS_SRV and NS_CLI (removed at exit) joined by a
+# veth pair IF_SRV--IF_CLI of MTU 1500, SRV_ADDR/24 and CLI_ADDR/24 on its
+# ends, loopback up in both; bails out on failure.
+veth_pair() {
+	ip netns add "$NS_SRV" || bail "cannot create a network namespace"
+	on_exit "ip netns del '$NS_SRV' 2>/dev/null"
+	ip netns add "$NS_CLI" || bail "cannot create a network namespace"
+	on_exit "ip netns del '$NS_CLI' 2>/dev/null"
+	ip link add "$IF_SRV" netns "$NS_SRV" mtu 1500 type veth peer name "$IF_CLI" \
+		netns "$NS_CLI" mtu 1500 || bail "cannot create a veth pair"
+	ip -n "$NS_SRV" addr add "$SRV_ADDR/24" dev "$IF_SRV" &&
+		ip -n "$NS_CLI" addr add "$CLI_ADDR/24" dev "$IF_CLI" &&
+		ip -n "$NS_SRV" link set lo up && ip -n "$NS_CLI" link set lo up &&
+		ip -n "$NS_SRV" link set "$IF_SRV" up && ip -n "$NS_CLI" link set "$IF_CLI" up ||
+		bail "cannot configure the veth pair"
+}
+
 make_root() {
 	local d
 	d=$(mktemp -d "$TMPBASE/root.XXXXXX") || return 1
@@ -438,4 +469,18 @@ proc_field() {
 # proc_root PID: where /proc/PID/root points (the process's root directory).
 proc_root() {
 	readlink "/proc/$1/root"
+}
+
+# ---------------------------------------------------------------------------
+# tests that must not share the machine
+
+# run_alone: wait until no other test that called run_alone is running, and
+# hold that until this test exits. For tests that load both cores (storms,
+# floods, big files) and for tests whose clients cannot survive the loss
+# such load causes on loopback (node-tftp's windowed reader), under
+# `make -jN check`. The lock is an fd held open: it goes with the process.
+run_alone() {
+	local lock="$top_builddir/tests/integration/.run-alone.lock"
+	exec 8>>"$lock" || bail "cannot open $lock"
+	flock 8 || bail "cannot lock $lock"
 }

@@ -82,7 +82,7 @@ fetch
 refuse "$WEIRD"
 refuse $'nl\x01ctl'
 kill -HUP "$TFTPD_PID"
-wait_log 3 'SIGHUP'
+wait_log 3 'reload:'
 stop_tftpd
 JLOG=$TFTPD_LOG
 
@@ -109,7 +109,7 @@ is "$(json_eval "$JLOG" '[(r["file"], r["error"], r["reason"]) for r in refusals
 	"json: a name with '\"' and '\\' comes back as the escaped name, intact"
 is "$(json_eval "$JLOG" '[r["file"] for r in refusals if r["file"].startswith("nl")]')" \
 	"['nl\\\\x01ctl']" "json: a control character in a name stays escaped text"
-is "$(json_eval "$JLOG" 'any(m["message"].startswith("SIGHUP") and m["priority"] == "notice" for m in messages)')" True \
+is "$(json_eval "$JLOG" 'any(m["message"].startswith("reload:") and m["priority"] == "notice" for m in messages)')" True \
 	"json: plain messages keep their priority"
 unlike "$(cat "$JLOG")" '^tftpd: ' "json: no text line slips through"
 

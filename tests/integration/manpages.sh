@@ -22,7 +22,7 @@ LONGS=$(printf '%s\n' "$HELP" | grep -oE -- '--[a-z][a-z-]+' | sed 's/^--//' | s
 SHORTS=$(printf '%s\n' "$HELP" | grep -oE -- '^ +-[A-Za-z],' | tr -d ' ,' | sort -u)
 [ -n "$LONGS" ] || bail "no long option found in tftpd --help"
 
-plan 9
+plan 12
 
 # lint PAGE: mandoc's complaints, without those about this machine's
 # mandoc.db (outdated or missing databases are not the page's fault).
@@ -50,17 +50,35 @@ is "${missing# }" "" "tftpd.8 documents every short option of tftpd --help"
 
 missing=
 for k in $LONGS root; do
-	case $k in config | help | version) continue ;; esac
+	# Not settings: what to do now, given on the command line only.
+	case $k in config | help | version | check-config | map-test | client | write | status) continue ;; esac
 	printf '%s\n' "$TEXT5" | grep -qE -- "^ +$k = " || missing="$missing $k"
 done
 is "${missing# }" "" "tftpd.conf.5 documents every key (long options and root)"
 
+missing=
 for s in ACTIVATION SECURITY SIGNALS ENVIRONMENT FILES "EXIT STATUS" EXAMPLES; do
 	printf '%s\n' "$TEXT8" | grep -qx "$s" || missing="$missing [$s]"
 done
 is "${missing# }" "" "tftpd.8 has ACTIVATION, SECURITY, SIGNALS, ENVIRONMENT, FILES, EXIT STATUS, EXAMPLES"
 
 like "$TEXT8" 'NOTIFY_SOCKET' "tftpd.8 names NOTIFY_SOCKET"
+
+# tftpc(1): lint-clean, every long option of tftpc --help, every exit
+# status tftpc.c defines.
+MAN1=$top_srcdir/man/tftpc.1
+is "$(lint "$MAN1")" "" "mandoc -Tlint -Wwarning: tftpc.1 is clean"
+TEXT1=$(mandoc -Tascii "$MAN1" | sed 's/.\x08//g')
+missing=
+for o in $("$top_builddir/tftpc" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sed 's/^--//' | sort -u); do
+	printf '%s\n' "$TEXT1" | grep -q -- "--$o\b" || missing="$missing --$o"
+done
+is "${missing# }" "" "tftpc.1 documents every long option of tftpc --help"
+missing=
+for n in $(sed -n 's/^\tEXIT_[A-Z_]* = \([0-9]*\),.*/\1/p' "$top_srcdir/src/tftpc.c"); do
+	printf '%s\n' "$TEXT1" | grep -qE -- "^ +$n(\b|–)" || missing="$missing $n"
+done
+is "${missing# }" "" "tftpc.1 documents every exit status of src/tftpc.c"
 
 # The example file: tftpd reads it and starts (its root replaced by ours,
 # on a free port), unprivileged or not.

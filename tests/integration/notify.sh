@@ -15,7 +15,7 @@ require_root
 require_built
 require_cmd python3
 
-plan 15
+plan 16
 
 ROOT=$(make_root) || bail "make_root"
 make_file "$ROOT/a.bin" 3000
@@ -76,6 +76,9 @@ else
 fi
 like "$(grep '^STATUS=.* 1 finished' "$NLOG" | tail -n1)" '0 transfers active' \
 	"the STATUS= line counts active transfers too (0 now)"
+like "$(grep '^STATUS=.* 1 finished' "$NLOG" | tail -n1)" \
+	'\(ok=1 failed=0 refused=0 bytes=3000 retransmits=[0-9]+\)$' \
+	"the STATUS= line carries the counters of tftpd --status"
 
 kill -TERM "$TFTPD_PID"
 if wait_for 5 log_has '^STOPPING=1' "$NLOG"; then

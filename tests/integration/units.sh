@@ -206,8 +206,8 @@ for f in Uid CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Seccomp_filters; do
 done
 is "$(proc_field "$M" Uid)" "$uid $uid $uid $uid" "monitor runs as $user (uid $uid), never root"
 is "$(proc_root "$M")" "$(realpath "$ROOT")" "monitor is chrooted into ROOT"
-is "$(proc_field "$M" CapPrm)" 00000000000005e0 \
-	"monitor permits exactly the five caps (CAP_SYS_CHROOT dropped after chroot)"
+is "$(proc_field "$M" CapPrm)" 00000000000001e0 \
+	"monitor permits exactly its caps (CAP_SYS_CHROOT dropped after chroot, CAP_NET_BIND_SERVICE with no port below 1024)"
 is "$(proc_field "$M" CapAmb)" 0000000000000000 "monitor's ambient set is cleared"
 
 # The unit's filter, then the monitor's deny-list; a child adds its own.

@@ -14,7 +14,7 @@ require_root
 require_built
 require_cmd tftp atftp curl busybox python3 cmp timeout mount umount
 
-plan 62
+plan 64
 
 ROOT=$(make_root) || bail "make_root"
 UP=$ROOT/up
@@ -65,16 +65,6 @@ absent() {
 		diag "$(ls -l "$1")"
 	fi
 }
-# same EXPECTED ACTUAL DESC [CLIENT_LOG]
-same() {
-	if cmp -s "$1" "$2"; then
-		pass "$3"
-	else
-		fail "$3"
-		diag "$(cmp "$1" "$2" 2>&1)"
-		[ -n "${4:-}" ] && diag_file "$4" 5
-	fi
-}
 # put NAME FILE [MODE [OPT VAL]...]: rawclient upload, its output on stdout.
 put() {
 	timeout 120 "$RAWCLIENT" 127.0.0.1 "$PORT" put "$@"
@@ -111,19 +101,19 @@ check "... and other files are kept" test -s "$UP/keep.txt"
 
 # --- each client ------------------------------------------------------------
 timeout 60 tftp -m binary 127.0.0.1 "$PORT" -c put "$SRC/1M" up/hpa.bin >"$OUT/hpa.log" 2>&1
-same "$SRC/1M" "$UP/hpa.bin" "tftp-hpa put arrives intact" "$OUT/hpa.log"
+same_bytes "$SRC/1M" "$UP/hpa.bin" "tftp-hpa put arrives intact" "$OUT/hpa.log"
 timeout 60 atftp -p -r up/atftp.bin -l "$SRC/1M" 127.0.0.1 "$PORT" >"$OUT/atftp.log" 2>&1
-same "$SRC/1M" "$UP/atftp.bin" "atftp put arrives intact" "$OUT/atftp.log"
+same_bytes "$SRC/1M" "$UP/atftp.bin" "atftp put arrives intact" "$OUT/atftp.log"
 timeout 60 curl -sS -T "$SRC/1M" "tftp://127.0.0.1:$PORT/up/curl.bin" >"$OUT/curl.log" 2>&1
-same "$SRC/1M" "$UP/curl.bin" "curl put arrives intact" "$OUT/curl.log"
+same_bytes "$SRC/1M" "$UP/curl.bin" "curl put arrives intact" "$OUT/curl.log"
 timeout 60 busybox tftp -p -l "$SRC/1M" -r up/bb.bin 127.0.0.1 "$PORT" >"$OUT/bb.log" 2>&1
-same "$SRC/1M" "$UP/bb.bin" "busybox put arrives intact" "$OUT/bb.log"
+same_bytes "$SRC/1M" "$UP/bb.bin" "busybox put arrives intact" "$OUT/bb.log"
 got=$(put up/raw.bin "$SRC/1M" octet blksize 1468 windowsize 16 tsize 1048576)
 # No waiting: the last ACK comes only after the rename.
-same "$SRC/1M" "$UP/raw.bin" "rawclient put (blksize 1468, windowsize 16) is in place at the last ACK"
+same_bytes "$SRC/1M" "$UP/raw.bin" "rawclient put (blksize 1468, windowsize 16) is in place at the last ACK"
 like "$got" "^PUT bytes=1048576 blocks=715$" "... in 715 blocks"
 got=$(put up/empty.bin /dev/null)
-same /dev/null "$UP/empty.bin" "an empty upload gives an empty file"
+same_bytes /dev/null "$UP/empty.bin" "an empty upload gives an empty file"
 is "$(stat -c %a "$UP/raw.bin")" 644 "uploads get mode 0644 (umask 022)"
 is "$(log_count "transfer [0-9]+ WRQ .* result=ok ")" 6 "the log has six result=ok uploads"
 no_temps_within 0 "$UP" "no temporary file is left by good uploads"
@@ -131,9 +121,9 @@ no_temps_within 0 "$UP" "no temporary file is left by good uploads"
 # --- an existing file, without --overwrite -----------------------------------
 cp "$SRC/old" "$UP/exists" && chmod 644 "$UP/exists"
 like "$(put up/exists "$SRC/small")" "^ERROR code=6 " "an upload over an existing file gets ERROR 6"
-same "$SRC/old" "$UP/exists" "... and the old file is intact"
+same_bytes "$SRC/old" "$UP/exists" "... and the old file is intact"
 timeout 30 tftp -m binary 127.0.0.1 "$PORT" -c put "$SRC/small" up/exists >/dev/null 2>&1
-same "$SRC/old" "$UP/exists" "... also after tftp-hpa tried"
+same_bytes "$SRC/old" "$UP/exists" "... also after tftp-hpa tried"
 
 # --- temporary names ----------------------------------------------------------
 echo "not for you" >"$UP/.tftpd-upload.00000000000000aa"
@@ -186,7 +176,7 @@ like "$(put up/conc "$SRC/other")" "^ERROR code=[0-9]+ " \
 	"a second upload to a name being uploaded is refused"
 wait "$first"
 like "$(cat "$OUT/conc.1")" "^PUT bytes=15000 " "the first (slow) upload completes"
-same "$SRC/slow" "$UP/conc" "the target is exactly the first upload"
+same_bytes "$SRC/slow" "$UP/conc" "the target is exactly the first upload"
 no_temps_within 3 "$UP" "no temporary file is left"
 stop_tftpd
 
@@ -195,11 +185,15 @@ start_tftpd -v -c --overwrite --grace=1 --listen=127.0.0.1:"$PORT" "$ROOT" ||
 	bail "tftpd --overwrite did not start"
 got=$(put up/exists "$SRC/small")
 like "$got" "^PUT bytes=3000 " "with --overwrite an upload over an existing file succeeds"
-same "$SRC/small" "$UP/exists" "... and replaces it whole (no tail of the longer old file)"
+same_bytes "$SRC/small" "$UP/exists" "... and replaces it whole (no tail of the longer old file)"
 is "$(stat -c %a "$UP/exists")" 644 "... with mode 0644"
+# The one before is stored and only dallies: no longer an upload in flight.
+got=$(put up/exists "$SRC/other")
+like "$got" "^PUT bytes=" "an upload right after the last one of the same name is taken"
+same_bytes "$SRC/other" "$UP/exists" "... and replaces it"
 cp "$SRC/old" "$UP/killed" && chmod 644 "$UP/killed"
 kill_mid_upload killed
-same "$SRC/old" "$UP/killed" "killed while overwriting: the old file is intact"
+same_bytes "$SRC/old" "$UP/killed" "killed while overwriting: the old file is intact"
 
 timeout 60 "$RAWCLIENT" -d 100 127.0.0.1 "$PORT" put up/conc "$SRC/slow" >"$OUT/conc.2" 2>&1 &
 first=$!
@@ -208,7 +202,7 @@ sleep 0.3
 like "$(put up/conc "$SRC/other")" "^ERROR code=[0-9]+ " \
 	"with --overwrite too, a second upload to a name being uploaded is refused"
 wait "$first"
-same "$SRC/slow" "$UP/conc" "... and the target is exactly the first upload"
+same_bytes "$SRC/slow" "$UP/conc" "... and the target is exactly the first upload"
 
 # --- disk full ---------------------------------------------------------------------
 before=$(df --output=used "$FULL" | tail -n1)
@@ -228,7 +222,7 @@ like "$(cat "$OUT/full.hpa")" "[Dd]isk full|rror code 3" "tftp-hpa is told the d
 wait_for 3 test -z "$(ls -A "$FULL")"
 is "$(ls -A "$FULL")" "" "... and leaves nothing on the file system"
 got=$(put full/fits "$SRC/small")
-same "$SRC/small" "$FULL/fits" "a small upload to that file system still works"
+same_bytes "$SRC/small" "$FULL/fits" "a small upload to that file system still works"
 rm -f "$FULL/fits"
 stop_tftpd
 
@@ -250,9 +244,9 @@ timeout 60 tftp -m binary 127.0.0.1 "$PORT" -c put "$SRC/2M" up/big >/dev/null 2
 absent "$UP/big" "tftp-hpa's 2 MiB put leaves no file"
 no_temps_within 3 "$UP" "... and no temporary file within 3 s"
 got=$(put up/exact "$SRC/1M" octet tsize 1048576)
-same "$SRC/1M" "$UP/exact" "an upload of exactly 1 MiB (tsize 1048576) is accepted"
+same_bytes "$SRC/1M" "$UP/exact" "an upload of exactly 1 MiB (tsize 1048576) is accepted"
 got=$(put up/exact2 "$SRC/1M")
-same "$SRC/1M" "$UP/exact2" "... and without tsize too"
+same_bytes "$SRC/1M" "$UP/exact2" "... and without tsize too"
 check "the server is still running" proc_alive "$TFTPD_PID"
 stop_tftpd
 
