@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chroot.h"
 #include "netascii.h"
+#include "open-in-root.h"
 #include "request.h"
 
 #define INITIAL_RTO_MS 1000 /* before any round trip is measured (RFC 6298) */
@@ -205,7 +205,7 @@ static void fill_job(const struct settings *s, struct request *r, uint64_t size)
 }
 
 /* create-client-dir: the client's directory in parent (a path under the
- * root, "" for the root itself), opened as any path is (chroot.h), so
+ * root, "" for the root itself), opened as any path is (open-in-root.h), so
  * that a symbolic link cannot take the new directory elsewhere. */
 static int make_client_dir(int root_fd, const char *parent, const char *dir)
 {

@@ -12,7 +12,7 @@ AM_TESTS_ENVIRONMENT = \
 
 if HAVE_CHECK
 CHECK_TESTS = tests/check-packet tests/check-path tests/check-util tests/check-msg \
-	tests/check-options tests/check-netascii tests/check-rto tests/check-upload tests/check-chroot \
+	tests/check-options tests/check-netascii tests/check-rto tests/check-upload tests/check-open-in-root \
 	tests/check-jail tests/check-transfer tests/check-log
 CHECK_TESTS += tests/check-monitor-tables tests/check-handshake
 CHECK_TESTS += tests/check-names tests/check-policy-decide
@@ -68,13 +68,13 @@ tests_check_rto_SOURCES = tests/check-rto.c
 tests_check_rto_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_rto_LDADD = libcloister.a $(CHECK_LIBS)
 
-tests_check_upload_SOURCES = tests/check-upload.c src/upload.c privsep/chroot.c
+tests_check_upload_SOURCES = tests/check-upload.c src/upload.c privsep/open-in-root.c
 tests_check_upload_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_upload_LDADD = libcloister.a $(CHECK_LIBS)
 
-tests_check_chroot_SOURCES = tests/check-chroot.c privsep/chroot.c
-tests_check_chroot_CFLAGS = $(CHECK_CFLAGS_ALL) $(SECCOMP_CFLAGS)
-tests_check_chroot_LDADD = $(CHECK_LIBS) $(SECCOMP_LIBS)
+tests_check_open_in_root_SOURCES = tests/check-open-in-root.c privsep/open-in-root.c
+tests_check_open_in_root_CFLAGS = $(CHECK_CFLAGS_ALL) $(SECCOMP_CFLAGS)
+tests_check_open_in_root_LDADD = $(CHECK_LIBS) $(SECCOMP_LIBS)
 
 tests_check_msg_SOURCES = tests/check-msg.c
 tests_check_msg_CFLAGS = $(CHECK_CFLAGS_ALL)
