@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log-format.h"
 #include "netascii.h"
 #include "open-in-root.h"
 #include "request.h"
