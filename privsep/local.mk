@@ -9,3 +9,7 @@ libprivsep_a_SOURCES = \
 	privsep/spawn.c privsep/spawn.h \
 	privsep/child.c privsep/child.h
 libprivsep_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+
+# The monitor-child message codec is pure and shared with the tests and
+# fuzzers: it goes into the pure library, but it belongs here.
+libcloister_a_SOURCES += privsep/msg.c privsep/msg.h
