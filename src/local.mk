@@ -36,7 +36,7 @@ tftpd_SOURCES = \
 	src/clients-file.c src/clients-file.h \
 	src/request.c src/request.h \
 	src/upload.c src/upload.h \
-	src/listen.c src/listen.h \
+	src/listen.c src/listen.h src/transfer-socket.c src/transfer-socket.h \
 	src/monitor.c src/monitor.h src/loop.h \
 	src/serve.c src/serve.h \
 	src/pool.c src/pool.h \
