@@ -2,7 +2,7 @@
  * check-path.c - unit tests for request-name normalisation (src/path.c)
  * and the escaping of client text for logs (tftp_escape, src/log-format.c).
  *
- * The traversal rows come from the bad-input list in PEERS.md (Snort
+ * The traversal rows come from what broke or probed other servers (Snort
  * 1:519 family, tqftpserv WRQ "../", dnsmasq's '\' handling). Inputs are
  * copied into buffers of exactly len bytes without a NUL, since the
  * normaliser must read only len bytes.
