@@ -60,7 +60,7 @@ tests_check_options_SOURCES = tests/check-options.c
 tests_check_options_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_options_LDADD = libcloister.a $(CHECK_LIBS)
 
-tests_check_netascii_SOURCES = tests/check-netascii.c
+tests_check_netascii_SOURCES = tests/check-netascii.c tests/netascii-ref.h
 tests_check_netascii_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_netascii_LDADD = libcloister.a $(CHECK_LIBS)
 
@@ -177,7 +177,7 @@ tests_fuzz_fuzz_options_SOURCES = tests/fuzz/fuzz-options.c
 tests_fuzz_fuzz_options_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_options_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_options_LDADD = libcloister.a
-tests_fuzz_fuzz_netascii_SOURCES = tests/fuzz/fuzz-netascii.c
+tests_fuzz_fuzz_netascii_SOURCES = tests/fuzz/fuzz-netascii.c tests/netascii-ref.h
 tests_fuzz_fuzz_netascii_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_netascii_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_netascii_LDADD = libcloister.a

@@ -30,8 +30,6 @@
 #include "fuzz-engine.h"
 #include "tftp-packet.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define FILE_MAX 20000
 
 struct client {
