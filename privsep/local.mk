@@ -5,7 +5,11 @@ libprivsep_a_SOURCES = \
 	privsep/seccomp-child.c privsep/seccomp-child.h \
 	privsep/seccomp-monitor.c privsep/seccomp-monitor.h privsep/sanitizer.h \
 	privsep/caps.c privsep/caps.h \
-	privsep/chroot.c privsep/chroot.h \
+	privsep/open-in-root.c privsep/open-in-root.h \
 	privsep/spawn.c privsep/spawn.h \
 	privsep/child.c privsep/child.h
 libprivsep_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+
+# The monitor-child message codec is pure and shared with the tests and
+# fuzzers: it goes into the pure library, but it belongs here.
+libcloister_a_SOURCES += privsep/msg.c privsep/msg.h

@@ -2,7 +2,8 @@
  * seccomp-child.c - the transfer child's system call allow-list: receive a
  * job and its fds, move file bytes and datagrams, poll, read the clock,
  * allocate, report, _exit. No open, socket, fork, exec or kill.
- * SECURITY.md gives the reason for every entry.
+ * Each line says which code of the child makes the call; SECURITY.md
+ * gives the same table with more words.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -32,30 +33,28 @@
 
 /* clang-format off */
 static const int child_allow[] = {
-	/* job hand-off, result, datagrams (send/recv are sendto/recvfrom) */
-	SCMP_SYS(recvmsg),      /* job + fds (SCM_RIGHTS, MSG_CMSG_CLOEXEC) */
-	SCMP_SYS(recvfrom),     /* ACK/DATA from the client */
-	/* sendto: only without an address, see add_arg_rules */
-	/* the file */
-	SCMP_SYS(read),         /* file, socketpair */
-	SCMP_SYS(write),        /* uploads, stderr: fd rule is pointless */
-	SCMP_SYS(pread64),      /* RRQ: block n at n * blksize */
-	SCMP_SYS(preadv),       /* RRQ: a window of blocks into their packets */
-	SCMP_SYS(pwrite64),     /* WRQ: same, for uploads */
-	SCMP_SYS(lseek),        /* sequential netascii reads */
-	SCMP_SYS(ftruncate),    /* WRQ: cut a rewritten upload */
-	SCMP_SYS(fsync),        /* WRQ: data on disk before the result */
-	SCMP_SYS(fdatasync),
-	SCMP_SYS(fstat),        /* size of the received file */
+	/* the monitor: the job and its fds in, the result out (privsep/msg.c) */
+	SCMP_SYS(recvmsg),      /* psep_msg_recv: SCM_RIGHTS, MSG_CMSG_CLOEXEC */
+	/* sendto: psep_msg_send and udp-send.c, only without an address
+	 * (add_arg_rules) */
+	/* the client (child.c io_recv, udp-send.c) */
+	SCMP_SYS(recvfrom),     /* recv() of ACK/DATA on the connected socket */
+	/* setsockopt: UDP_SEGMENT only (add_arg_rules) */
+	/* the file (file-io.c) */
+	SCMP_SYS(preadv),       /* RRQ: a window of blocks straight into their packets */
+	SCMP_SYS(pwrite64),     /* WRQ: a window of data at its offset */
+	SCMP_SYS(fdatasync),    /* WRQ: data on disk before the result says done */
+	SCMP_SYS(fstat),        /* psep_msg_recv checks the type of a job's fds */
 #ifdef __NR_newfstatat
 	SCMP_SYS(newfstatat),   /* glibc >= 2.33 fstat() (AT_EMPTY_PATH) */
 #endif
-	SCMP_SYS(close),
-	/* waiting and time */
+	SCMP_SYS(close),        /* a job's two fds once it is done */
+	SCMP_SYS(write),        /* stderr: the SECCOMP_DEBUG line, a sanitizer's report */
+	/* waiting and time (child.c io_recv, util.c now_usec) */
+	SCMP_SYS(ppoll),        /* wait for the client or the monitor's hang-up */
 #ifdef __NR_poll
-	SCMP_SYS(poll),         /* socket readiness with the RTO as timeout */
+	SCMP_SYS(poll),         /* the same wait where libc's poll() is the call (musl) */
 #endif
-	SCMP_SYS(ppoll),        /* poll() on arches without poll */
 #ifdef __NR_ppoll_time64
 	SCMP_SYS(ppoll_time64),
 #endif
@@ -63,22 +62,24 @@ static const int child_allow[] = {
 #ifdef __NR_clock_gettime64
 	SCMP_SYS(clock_gettime64),
 #endif
-	SCMP_SYS(restart_syscall), /* poll resumed after SIGSTOP/SIGCONT */
-	/* memory (mmap/mprotect: see the PROT_EXEC rules below) */
+	SCMP_SYS(restart_syscall), /* ppoll resumed after SIGSTOP/SIGCONT */
+	/* memory: the job's window is mmap/munmap (child.c run_job; mmap and
+	 * mprotect: see the PROT_EXEC rules below); the rest is libc's malloc,
+	 * which the transfer path does not call but libc itself may */
+	SCMP_SYS(munmap),       /* the window buffer after each job */
 	SCMP_SYS(brk),          /* malloc, main arena */
-	SCMP_SYS(munmap),       /* free of large blocks */
 	SCMP_SYS(mremap),       /* realloc of large blocks */
 	SCMP_SYS(madvise),      /* free returning pages */
 	SCMP_SYS(futex),        /* glibc internal locks */
 	SCMP_SYS(getrandom),    /* glibc >= 2.34 seeds malloc's tcache key lazily */
 	/* the end */
-	SCMP_SYS(rt_sigreturn), /* return from a signal handler (sanitizers, debug) */
+	SCMP_SYS(rt_sigreturn), /* return from an inherited or a sanitizer's handler */
 	SCMP_SYS(exit_group),   /* _exit() */
-	SCMP_SYS(exit),
+	SCMP_SYS(exit),         /* glibc's _exit() if exit_group ever returned */
 };
 
 /* Calls libc may probe and then falls back from on ENOSYS, and only on
- * ENOSYS (glibc clone3 -> clone); STYLE.md 4.1. */
+ * ENOSYS (glibc clone3 -> clone): answered so, never allowed. */
 static const int child_enosys[] = {
 	SCMP_SYS(clone3),
 	SCMP_SYS(statx),

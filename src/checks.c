@@ -16,7 +16,7 @@
 
 #include "alias-state.h"
 #include "checks.h"
-#include "chroot.h"
+#include "open-in-root.h"
 #include "policy.h"
 
 static void complain_stderr(const char *msg)

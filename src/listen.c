@@ -1,11 +1,9 @@
 /*
- * listen.c - listening sockets, packet info, and transfer sockets.
+ * listen.c - the listening sockets: where they come from, requests in
+ * with their packet info, answers out from the address they were sent to.
  *
- * Single-port mode: a transfer socket is bound to the same local address
- * and port as the request arrived on (SO_REUSEADDR on both sockets) and
- * connected to the client. The kernel then delivers that client's
- * datagrams to the more specific, connected socket and everyone else's to
- * the listener, and every reply leaves from port 69.
+ * Every listening socket has SO_REUSEADDR, so that transfer sockets
+ * (transfer-socket.c) can share its address and port.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -21,9 +19,9 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include "caps.h"
 #include "listen.h"
 #include "log.h"
+#include "tftp-packet.h"
 
 static int set_int(int fd, int level, int name, int value)
 {
@@ -403,65 +401,11 @@ int listen_reply(const struct listener *l, const struct request_addr *a, const u
 	return 0;
 }
 
-static int bind_local(int fd, const struct request_addr *a, bool need_bind_cap)
+int listen_send_error(const struct listener *l, const struct request_addr *a,
+		      enum tftp_error code, const char *text)
 {
-	int r = 0;
+	uint8_t pkt[TFTP_ERROR_PKT_MAX];
+	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
 
-	if (need_bind_cap && caps_raise(CAP_NET_BIND_SERVICE) < 0)
-		return -EPERM;
-	if (bind(fd, (const struct sockaddr *)&a->local, a->local_len) < 0)
-		r = -errno;
-	if (need_bind_cap && caps_lower(CAP_NET_BIND_SERVICE) < 0)
-		return -EPERM; /* never go on with a raised capability */
-	return r;
-}
-
-int listen_transfer_socket(const struct listener *l, const struct request_addr *a,
-			   bool need_bind_cap)
-{
-	int fd = socket(l->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int r;
-
-	if (fd < 0)
-		return -errno;
-	r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-	if (r == 0)
-		r = bind_local(fd, a, need_bind_cap);
-	if (r == 0 && connect(fd, (const struct sockaddr *)&a->peer, a->peer_len) < 0)
-		r = -errno;
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-#define TRANSFER_BUFFER_MIN (256 << 10)
-#define TRANSFER_BUFFER_MAX (16 << 20)
-
-void listen_size_buffers(int fd, size_t window_bytes)
-{
-	size_t want = 2 * window_bytes;
-
-	if (want < TRANSFER_BUFFER_MIN)
-		want = TRANSFER_BUFFER_MIN;
-	if (want > TRANSFER_BUFFER_MAX)
-		want = TRANSFER_BUFFER_MAX;
-	(void)set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)want);
-	(void)set_int(fd, SOL_SOCKET, SO_SNDBUF, (int)want);
-}
-
-unsigned listen_path_mtu(int fd)
-{
-	int mtu = 0;
-	socklen_t len = sizeof(mtu);
-
-	/* Known once connected: the route's MTU, or what PMTU discovery
-	 * learnt. IPv4 peers of a dual-stack socket answer IP_MTU. */
-	if (getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len) == 0 && mtu > 0)
-		return (unsigned)mtu;
-	len = sizeof(mtu);
-	if (getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) == 0 && mtu > 0)
-		return (unsigned)mtu;
-	return 0;
+	return n < 0 ? n : listen_reply(l, a, pkt, (size_t)n);
 }

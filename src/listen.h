@@ -1,6 +1,6 @@
 /*
  * listen.h - the port-69 sockets: where they come from, how requests
- * arrive on them, and the per-transfer sockets that share their port.
+ * arrive on them and how they are answered.
  */
 #ifndef CLOISTER_LISTEN_H
 #define CLOISTER_LISTEN_H
@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "settings.h"
+#include "tftp-packet.h"
 
 #define LISTEN_MAX 64 /* sockets from systemd; --listen allows SETTINGS_LISTEN_MAX */
 #define LISTEN_RCVBUF (4 << 20) /* thousands of requests: a boot storm's burst */
@@ -76,26 +77,10 @@ int listen_recv_batch(const struct listener *l, struct listen_batch *b);
 int listen_reply(const struct listener *l, const struct request_addr *a, const uint8_t *buf,
 		 size_t len);
 
-/*
- * Make the socket of one transfer: bound to the request's local address
- * and the listener's port (SO_REUSEADDR), connected to the peer, so that
- * only this peer's datagrams reach it and replies leave from the port the
- * request was sent to. need_bind_cap: raise CAP_NET_BIND_SERVICE around
- * bind(). Returns the fd (O_CLOEXEC, blocking) or -errno.
- */
-int listen_transfer_socket(const struct listener *l, const struct request_addr *a,
-			   bool need_bind_cap);
-
-/*
- * Give a transfer socket buffers for its window: window_bytes of packets
- * each way, counted as the kernel counts them (twice, for its overhead),
- * at least the default. The kernel caps both at net.core.[rw]mem_max.
- * Best effort: a smaller buffer only costs speed.
- */
-void listen_size_buffers(int fd, size_t window_bytes);
-
-/* The path MTU towards the peer of a connected socket, 0 if unknown. */
-unsigned listen_path_mtu(int fd);
+/* listen_reply of an ERROR packet with code and text (NULL: the code's
+ * standard text). 0 or -errno. */
+int listen_send_error(const struct listener *l, const struct request_addr *a,
+		      enum tftp_error code, const char *text);
 
 /* Room for any address listen_addr_text writes: [v6%ifname]:port. */
 #define LISTEN_ADDR_TEXT_MAX 80

@@ -1,4 +1,5 @@
-# The pure modules: no I/O, linked by the daemon, the tests and the fuzzers.
+# The pure modules: no I/O, linked by the daemon, the tests and the fuzzers
+# (privsep/local.mk adds the message codec).
 noinst_LIBRARIES += libcloister.a
 libcloister_a_SOURCES = \
 	src/tftp-packet.c src/tftp-packet.h \
@@ -19,8 +20,7 @@ libcloister_a_SOURCES = \
 	src/handshake.c src/handshake.h \
 	src/cidr.c src/cidr.h src/acl.c src/acl.h src/alias.c src/alias.h \
 	src/client-limits.c src/client-limits.h src/rate-limit.c src/rate-limit.h \
-	src/metrics.c src/metrics.h \
-	privsep/msg.c privsep/msg.h
+	src/metrics.c src/metrics.h
 # tftpc's pure pieces.
 libcloister_a_SOURCES += src/tftpc-uri.c src/tftpc-uri.h src/tftpc-progress.c src/tftpc-progress.h
 # Not pure: the I/O the server's child and tftpc share.
@@ -36,7 +36,7 @@ tftpd_SOURCES = \
 	src/clients-file.c src/clients-file.h \
 	src/request.c src/request.h \
 	src/upload.c src/upload.h \
-	src/listen.c src/listen.h \
+	src/listen.c src/listen.h src/transfer-socket.c src/transfer-socket.h \
 	src/monitor.c src/monitor.h src/loop.h \
 	src/serve.c src/serve.h \
 	src/pool.c src/pool.h \

@@ -97,4 +97,12 @@ int log_fmt_journal(int priority, const char *message, const struct log_field *f
 /* "err", "warning", "info", ... for a syslog priority. */
 const char *log_fmt_priority_name(int priority);
 
+/*
+ * Copy s into out (size bytes, always NUL-terminated) with every byte
+ * outside printable ASCII, and the backslash, written as \xHH; truncated
+ * with "..." when it does not fit. For logging client-controlled text.
+ * Returns out.
+ */
+char *tftp_escape(const char *s, size_t len, char *out, size_t size);
+
 #endif

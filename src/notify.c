@@ -2,7 +2,7 @@
  * notify.c - sd_notify over a socket connected before the chroot.
  *
  * sd_notify() looks NOTIFY_SOCKET up by path at every call, which fails
- * once the monitor is chrooted (STYLE.md: unbound bind-mounts the socket
+ * once the monitor is chrooted (unbound bind-mounts the socket
  * into its jail instead). A connected datagram socket keeps reaching the
  * same socket whatever our root is. systemd tells senders apart by the
  * credentials the kernel attaches (SO_PASSCRED on its side), so the

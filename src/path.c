@@ -1,6 +1,5 @@
 /*
- * path.c - a client's file name to a relative path under the served root,
- * and escaping of client text for logs.
+ * path.c - a client's file name to a relative path under the served root.
  *
  * Pure: the first of two independent guards. The kernel (openat2 with
  * RESOLVE_IN_ROOT) is the second, so neither has to be perfect alone, but
@@ -103,55 +102,4 @@ int tftp_path_normalise_flags(const char *name, size_t len, unsigned flags, char
 	walk(name, len, flags, ret_path);
 	ret_path[n] = '\0';
 	return 0;
-}
-
-static bool keep_raw(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f && c != '\\';
-}
-
-static size_t escaped_len(unsigned char c)
-{
-	return keep_raw(c) ? 1 : 4;
-}
-
-static size_t put_escaped(char *out, unsigned char c)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (keep_raw(c)) {
-		out[0] = (char)c;
-		return 1;
-	}
-	/* '\' is escaped too, so that every '\' in a log line starts an
-	 * escape and a client cannot forge one (OpenBSD stravis VIS_CSTYLE). */
-	out[0] = '\\';
-	out[1] = 'x';
-	out[2] = hex[c >> 4];
-	out[3] = hex[c & 0xf];
-	return 4;
-}
-
-char *tftp_escape(const char *s, size_t len, char *out, size_t size)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t total = 0, budget, pos = 0, i, dots;
-
-	if (!out || size == 0)
-		return out;
-	if (!s)
-		len = 0;
-	for (i = 0; i < len && total < size; i++)
-		total += escaped_len(p[i]);
-
-	/* Truncated output keeps room for "..." so the reader sees it was cut;
-	 * escapes are never split, so the text stays unambiguous. */
-	budget = total < size ? size - 1 : (size > 4 ? size - 4 : 0);
-	for (i = 0; i < len && pos + escaped_len(p[i]) <= budget; i++)
-		pos += put_escaped(out + pos, p[i]);
-	if (i < len)
-		for (dots = 0; dots < 3 && pos < size - 1; dots++)
-			out[pos++] = '.';
-	out[pos] = '\0';
-	return out;
 }

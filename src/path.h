@@ -32,12 +32,4 @@ int tftp_path_normalise(const char *name, size_t len, char *ret_path, size_t siz
 int tftp_path_normalise_flags(const char *name, size_t len, unsigned flags, char *ret_path,
 			      size_t size);
 
-/*
- * Copy s into out (size bytes, always NUL-terminated) with every byte
- * outside printable ASCII, and the backslash, written as \xHH; truncated
- * with "..." when it does not fit. For logging client-controlled text.
- * Returns out.
- */
-char *tftp_escape(const char *s, size_t len, char *out, size_t size);
-
 #endif

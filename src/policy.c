@@ -150,9 +150,11 @@ void policy_free(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-__attribute__((format(printf, 4, 5))) static void refuse(struct policy_answer *ret,
-							 const char *text, enum tftp_error code,
-							 const char *reason, ...)
+/* Turn the answer into a refusal: text and code for the client, reason
+ * for the log. */
+__attribute__((format(printf, 4, 5))) static void deny(struct policy_answer *ret,
+						       const char *text, enum tftp_error code,
+						       const char *reason, ...)
 {
 	va_list ap;
 
@@ -172,10 +174,10 @@ static bool permitted(const struct policy *p, const struct addr_key *k, bool upl
 
 	if (acl_policy_permits(&p->acl, k, upload, &rule))
 		return true;
-	refuse(ret, upload && rule != NULL && rule->write ? "Uploads are not allowed from here"
-							   : "Access denied",
-	       TFTP_ERR_ACCESS, "denied by %s",
-	       rule != NULL ? acl_rule_format(rule, line, sizeof(line)) : "the access list");
+	deny(ret, upload && rule != NULL && rule->write ? "Uploads are not allowed from here"
+							 : "Access denied",
+	     TFTP_ERR_ACCESS, "denied by %s",
+	     rule != NULL ? acl_rule_format(rule, line, sizeof(line)) : "the access list");
 	return false;
 }
 
@@ -200,16 +202,16 @@ static bool mapped(const struct policy *p, const struct addr_key *k, int socket_
 		ret->was_mapped = strcmp(ret->mapped, name) != 0;
 		return true;
 	case -EACCES:
-		refuse(ret, ret->mapped[0] != '\0' ? ret->mapped : "Access denied",
-		       TFTP_ERR_ACCESS, "refused by the map file");
+		deny(ret, ret->mapped[0] != '\0' ? ret->mapped : "Access denied",
+		     TFTP_ERR_ACCESS, "refused by the map file");
 		return false;
 	case -ELOOP:
-		refuse(ret, "Remap table failure", TFTP_ERR_ACCESS,
-		       "the map file's rewrite steps ran out");
+		deny(ret, "Remap table failure", TFTP_ERR_ACCESS,
+		     "the map file's rewrite steps ran out");
 		return false;
 	default:
-		refuse(ret, "File name too long", TFTP_ERR_ACCESS,
-		       "the map file made the name too long");
+		deny(ret, "File name too long", TFTP_ERR_ACCESS,
+		     "the map file made the name too long");
 		return false;
 	}
 }
@@ -246,7 +248,7 @@ void policy_decide(const struct policy *p, const struct addr_key *k, int socket_
 		spelt = ret->mapped;
 	}
 	if (names_to_path(&p->names, spelt, strlen(spelt), ret->path, sizeof(ret->path)) < 0) {
-		refuse(ret, "Access violation", TFTP_ERR_ACCESS, "not a name under the root");
+		deny(ret, "Access violation", TFTP_ERR_ACCESS, "not a name under the root");
 		return;
 	}
 	memcpy(ret->requested, ret->path, sizeof(ret->path));

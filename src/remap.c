@@ -583,7 +583,7 @@ static bool matches(const struct rule *r, const char *cur, regmatch_t *pm)
 	return true;
 }
 
-static int refuse(struct run *st, const struct rule *r, const regmatch_t *pm)
+static int abort_rule(struct run *st, const struct rule *r, const regmatch_t *pm)
 {
 	struct sink s = { st->msg, st->msg_size, 0, false };
 
@@ -625,7 +625,7 @@ static int run_rule(struct run *st, const struct rule *r)
 		hit = true;
 		/* 'a' before 'r': "ra" refuses without rewriting. */
 		if (r->flags & RULE_ABORT)
-			return refuse(st, r, pm);
+			return abort_rule(st, r, pm);
 		if (r->flags & RULE_REWRITE) {
 			rc = rewrite(st, r, pm);
 			if (rc < 0)

@@ -17,8 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chroot.h"
+#include "log-format.h"
 #include "netascii.h"
+#include "open-in-root.h"
 #include "request.h"
 
 #define INITIAL_RTO_MS 1000 /* before any round trip is measured (RFC 6298) */
@@ -43,10 +44,12 @@ static enum metrics_refusal reason_of(enum tftp_error code)
 	}
 }
 
-static int refuse(struct refusal *ret, enum tftp_error code, const char *text)
+/* Fill *ret with what the client is told; -EACCES, for the caller to
+ * return. */
+static int set_refusal(struct refusal *ret, enum tftp_error code, const char *text)
 {
 	*ret = (struct refusal){ .code = code, .text = text, .reason = reason_of(code) };
-	return -1;
+	return -EACCES;
 }
 
 static const char *parse_error_text(int r)
@@ -76,20 +79,20 @@ int request_parse(const struct settings *s, const uint8_t *buf, size_t len,
 	r = tftp_pkt_parse_request(buf, len, &ret->req);
 	tftp_escape(ret->req.filename, ret->req.filename_len, ret->file, sizeof(ret->file));
 	if (r < 0) {
-		refuse(ret_refusal, TFTP_ERR_BADOP, parse_error_text(r));
+		set_refusal(ret_refusal, TFTP_ERR_BADOP, parse_error_text(r));
 		ret_refusal->malformed = true;
-		return -1;
+		return -EACCES;
 	}
 	ret->is_upload = ret->req.opcode == TFTP_OP_WRQ;
 	if (ret->is_upload && !s->create && !s->overwrite && !s->wrq_devnull) {
-		refuse(ret_refusal, TFTP_ERR_ACCESS, "Uploads are disabled");
+		set_refusal(ret_refusal, TFTP_ERR_ACCESS, "Uploads are disabled");
 		ret_refusal->reason = METRICS_R_UPLOAD_DISABLED;
-		return -1;
+		return -EACCES;
 	}
 	if (!ret->is_upload && s->write_only) {
-		refuse(ret_refusal, TFTP_ERR_ACCESS, "Downloads are disabled");
+		set_refusal(ret_refusal, TFTP_ERR_ACCESS, "Downloads are disabled");
 		ret_refusal->reason = METRICS_R_DOWNLOAD_DISABLED;
-		return -1;
+		return -EACCES;
 	}
 	return 0;
 }
@@ -97,12 +100,12 @@ int request_parse(const struct settings *s, const uint8_t *buf, size_t len,
 int request_resolve(const struct policy_answer *a, struct request *r, struct refusal *ret_refusal)
 {
 	if (a->refused)
-		return refuse(ret_refusal, a->code, a->text);
+		return set_refusal(ret_refusal, a->code, a->text);
 	memcpy(r->path, a->path, sizeof(r->path));
 	r->limits = a->limits;
 	/* Our temporary files are nobody's business. */
 	if (upload_is_temp_name(r->path))
-		return refuse(ret_refusal, TFTP_ERR_ACCESS, "Access violation");
+		return set_refusal(ret_refusal, TFTP_ERR_ACCESS, "Access violation");
 	return 0;
 }
 
@@ -111,21 +114,21 @@ static int open_error(int r, struct refusal *ret)
 	switch (r) {
 	case -ENOENT:
 	case -ENOTDIR:
-		return refuse(ret, TFTP_ERR_NOTFOUND, "File not found");
+		return set_refusal(ret, TFTP_ERR_NOTFOUND, "File not found");
 	case -EEXIST:
-		return refuse(ret, TFTP_ERR_EXISTS, "File already exists");
+		return set_refusal(ret, TFTP_ERR_EXISTS, "File already exists");
 	case -ENOSPC:
 	case -EDQUOT:
-		return refuse(ret, TFTP_ERR_NOSPACE, "Disk full or allocation exceeded");
+		return set_refusal(ret, TFTP_ERR_NOSPACE, "Disk full or allocation exceeded");
 	case -EACCES:
 	case -EPERM:
 	case -EISDIR:
 	case -ELOOP:
 	case -EXDEV:
 	case -EROFS:
-		return refuse(ret, TFTP_ERR_ACCESS, "Access violation");
+		return set_refusal(ret, TFTP_ERR_ACCESS, "Access violation");
 	default:
-		return refuse(ret, TFTP_ERR_UNDEF, "Cannot open file");
+		return set_refusal(ret, TFTP_ERR_UNDEF, "Cannot open file");
 	}
 }
 
@@ -205,7 +208,7 @@ static void fill_job(const struct settings *s, struct request *r, uint64_t size)
 }
 
 /* create-client-dir: the client's directory in parent (a path under the
- * root, "" for the root itself), opened as any path is (chroot.h), so
+ * root, "" for the root itself), opened as any path is (open-in-root.h), so
  * that a symbolic link cannot take the new directory elsewhere. */
 static int make_client_dir(int root_fd, const char *parent, const char *dir)
 {
@@ -294,9 +297,9 @@ int request_open(const struct settings *s, const struct request_site *site,
 	e = negotiate(s, r, size, path_mtu, family, &r->opts);
 	if (e != 0) {
 		request_release(r);
-		return refuse(ret_refusal, (enum tftp_error)e,
-			      e == TFTP_ERR_NOSPACE ? "File exceeds the upload size limit"
-						    : "Option negotiation failed");
+		return set_refusal(ret_refusal, (enum tftp_error)e,
+				   e == TFTP_ERR_NOSPACE ? "File exceeds the upload size limit"
+							 : "Option negotiation failed");
 	}
 	fill_job(s, r, size);
 	return 0;

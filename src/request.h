@@ -47,7 +47,7 @@ struct request {
 /*
  * Parse the datagram and check what needs neither the client nor the file
  * system: opcode, mode, uploads or downloads enabled. 0 with *ret filled
- * (fd -1, no path yet), or -1 with *ret_refusal set; file names are
+ * (fd -1, no path yet), or -EACCES with *ret_refusal set; file names are
  * escaped into ret->file as soon as they are known.
  */
 int request_parse(const struct settings *s, const uint8_t *buf, size_t len,
@@ -56,7 +56,7 @@ int request_parse(const struct settings *s, const uint8_t *buf, size_t len,
 /*
  * Take the policy's answer for this request: its path (refused if it
  * names one of our temporary files) and the client's protocol limits.
- * 0, or -1 with *ret_refusal set.
+ * 0, or -EACCES with *ret_refusal set.
  */
 int request_resolve(const struct policy_answer *a, struct request *r,
 		    struct refusal *ret_refusal);
@@ -73,7 +73,7 @@ struct request_site {
  * upload's temporary file (WRQ; under the client's directory with
  * upload-dir-per-client, or /dev/null with wrq-devnull) under the root,
  * negotiate the options with path_mtu (0 = unknown) and build the job.
- * 0, or -1 with *ret_refusal set and nothing left open.
+ * 0, or -EACCES with *ret_refusal set and nothing left open.
  */
 int request_open(const struct settings *s, const struct request_site *site,
 		 const struct addr_key *client, unsigned path_mtu, int family, struct request *r,

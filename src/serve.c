@@ -27,6 +27,7 @@
 #include "private-mem.h"
 #include "serve.h"
 #include "tftp-packet.h"
+#include "transfer-socket.h"
 #include "util.h"
 
 #define NONE UINT32_MAX
@@ -196,11 +197,7 @@ static void log_unreported(struct serve *sv, const struct transfer *t, const cha
 static void send_listener_error(struct serve *sv, const struct transfer *t, enum tftp_error code,
 				const char *text)
 {
-	uint8_t pkt[128];
-	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
-
-	if (n > 0)
-		(void)listen_reply(&sv->setup->listeners[t->listener], &t->addr, pkt, (size_t)n);
+	(void)listen_send_error(&sv->setup->listeners[t->listener], &t->addr, code, text);
 }
 
 /* Kinds of refusal for the log's limiter: TFTP error codes (0..8), then
@@ -232,13 +229,9 @@ static void refuse_logged(struct serve *sv, size_t li, const struct request_addr
 			  const char *what, const char *file, enum tftp_error code,
 			  enum metrics_refusal reason, const char *text, const char *why)
 {
-	uint8_t pkt[128];
-	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
-
 	metrics_refused(&sv->metrics, metrics_op_named(what), reason);
 	log_refused(sv, a, what, file, code, code, why);
-	if (n > 0)
-		(void)listen_reply(&sv->setup->listeners[li], a, pkt, (size_t)n);
+	(void)listen_send_error(&sv->setup->listeners[li], a, code, text);
 }
 
 static void refuse(struct serve *sv, size_t li, const struct request_addr *a, const char *what,
@@ -569,7 +562,7 @@ static void accept_request(struct serve *sv, size_t li, const struct request_add
 		       "Server busy, try again later");
 		return;
 	}
-	sock = listen_transfer_socket(&ms->listeners[li], a,
+	sock = transfer_socket_open(&ms->listeners[li], a,
 				      ms->privileged && ms->listeners[li].port < 1024);
 	if (sock < 0) {
 		sv->free_list[sv->n_free++] = ti;
@@ -577,8 +570,8 @@ static void accept_request(struct serve *sv, size_t li, const struct request_add
 		refuse(sv, li, a, what, r->file, TFTP_ERR_UNDEF, METRICS_R_INTERNAL, "Internal error");
 		return;
 	}
-	if (request_open(sv->s, &site, peer, listen_path_mtu(sock), ms->listeners[li].family, r,
-			 &no) < 0) {
+	if (request_open(sv->s, &site, peer, transfer_socket_path_mtu(sock),
+			 ms->listeners[li].family, r, &no) < 0) {
 		sv->free_list[sv->n_free++] = ti;
 		close(sock);
 		refuse(sv, li, a, what, r->file, no.code, no.reason, no.text);
@@ -586,7 +579,7 @@ static void accept_request(struct serve *sv, size_t li, const struct request_add
 	}
 	/* Room for a window each way: a client that bursts (or a big window
 	 * of an upload) is not dropped at our door. */
-	listen_size_buffers(sock, (size_t)r->job.windowsize * (r->job.blksize + TFTP_DATA_HDR));
+	transfer_socket_size_buffers(sock, (size_t)r->job.windowsize * (r->job.blksize + TFTP_DATA_HDR));
 	n = request_first_packet(r, first, sizeof(first), &last);
 	if (n < 0) {
 		sv->free_list[sv->n_free++] = ti;
@@ -634,11 +627,7 @@ void serve_request(struct serve *sv, size_t li, const uint8_t *buf, size_t len,
 	 * (RFC 1350: error 5 to that address only). An ERROR is never
 	 * answered, so two servers cannot bounce errors forever. */
 	if (op == TFTP_OP_DATA || op == TFTP_OP_ACK) {
-		uint8_t pkt[128];
-		int n = tftp_pkt_build_error(pkt, sizeof(pkt), TFTP_ERR_BADTID, NULL);
-
-		if (n > 0)
-			(void)listen_reply(&sv->setup->listeners[li], a, pkt, (size_t)n);
+		(void)listen_send_error(&sv->setup->listeners[li], a, TFTP_ERR_BADTID, NULL);
 		return;
 	}
 	if (op < 0 || op == TFTP_OP_ERROR || sv->stopping)
@@ -915,15 +904,6 @@ static void send_final_ack(struct transfer *t, uint64_t size)
 	(void)send(t->sock, ack, sizeof(ack), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-static void send_socket_error(struct transfer *t, enum tftp_error code, const char *text)
-{
-	uint8_t pkt[128];
-	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
-
-	if (n > 0)
-		(void)send(t->sock, pkt, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-}
-
 /* The child that wrote the upload is gone: nothing can write to the file
  * any more. Check it, rename it into place, then tell the client. */
 static void store_upload(struct serve *sv, uint32_t ti)
@@ -936,7 +916,8 @@ static void store_upload(struct serve *sv, uint32_t ti)
 	if (e < 0) {
 		log_msg(LOG_ERR, "transfer %u: upload of \"%s\" not stored: %s", t->id, t->file,
 			strerror(-e));
-		send_socket_error(t, (enum tftp_error)commit_error(e), "Could not store the file");
+		(void)transfer_socket_send_error(t->sock, (enum tftp_error)commit_error(e),
+						 "Could not store the file");
 		log_figures(sv, t, e == -EFBIG ? "no-space" : "io-error", &t->result,
 			    fstat(t->upload.tmp_fd, &st) == 0 ? (uint64_t)st.st_size : 0);
 		release(sv, ti);
@@ -1019,7 +1000,8 @@ void serve_on_child_exit(struct serve *sv, uint32_t ci, int status)
 		if (clean) {
 			store_upload(sv, ti);
 		} else {
-			send_socket_error(t, TFTP_ERR_UNDEF, "Transfer ended by the server");
+			(void)transfer_socket_send_error(t->sock, TFTP_ERR_UNDEF,
+							 "Transfer ended by the server");
 			log_unreported(sv, t, "internal", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 			release(sv, ti);
 		}
@@ -1079,7 +1061,8 @@ void serve_on_timer(struct serve *sv, uint32_t ti)
 			t->id, (int)sv->pool->ch[t->child].c.pid);
 		pool_kill(sv->pool, t->child);
 		sv->pool->ch[t->child].transfer = POOL_NONE; /* its exit stores nothing */
-		send_socket_error(t, TFTP_ERR_UNDEF, "Transfer ended by the server");
+		(void)transfer_socket_send_error(t->sock, TFTP_ERR_UNDEF,
+						 "Transfer ended by the server");
 		log_unreported(sv, t, "internal", 0);
 		release(sv, ti);
 		break;

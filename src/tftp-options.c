@@ -192,20 +192,6 @@ static const struct {
 	[TFTP_OPT_UTIMEOUT] = { "utimeout", decide_utimeout },
 };
 
-/* RFC 2347: option names are case-insensitive. ASCII only: strcasecmp()
- * follows the locale, and in a Turkish locale "BLKSIZE" would not match. */
-static int ascii_lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
-
-static int ascii_caseeq(const char *a, const char *b)
-{
-	for (; *a && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b); a++, b++)
-		;
-	return ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b);
-}
-
 const char *tftp_opt_name(enum tftp_opt opt)
 {
 	if ((unsigned)opt >= TFTP_OPT_COUNT)
@@ -219,8 +205,9 @@ int tftp_opt_from_name(const char *name)
 
 	if (!name)
 		return -1;
+	/* RFC 2347: option names are case-insensitive. */
 	for (i = 0; i < TFTP_OPT_COUNT; i++)
-		if (ascii_caseeq(name, options[i].name))
+		if (ascii_casecmp(name, options[i].name) == 0)
 			return i;
 	return -1;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tftp-packet.h"
+#include "util.h"
 
 /* Largest payload of one UDP datagram over IPv4 (65535 - 8 - 20). No packet
  * we build may be longer, which also keeps every length inside an int. */
@@ -27,21 +28,6 @@ static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)(v & 0xff);
-}
-
-/* ASCII only: strcasecmp() follows the locale, and a Turkish locale would
- * make "OCTET" differ from "octet". Mode (RFC 1350) and option names
- * (RFC 2347) are case-insensitive ASCII. */
-static int ascii_lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
-
-static int ascii_casecmp(const char *a, const char *b)
-{
-	for (; *a && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b); a++, b++)
-		;
-	return ascii_lower((unsigned char)*a) - ascii_lower((unsigned char)*b);
 }
 
 /* RFC 1350 asks for netascii in messages; anything else would reach a

@@ -99,7 +99,9 @@ const struct tftp_option *tftp_pkt_find_option(const struct tftp_request *req, c
 int tftp_pkt_put_data_header(uint8_t *buf, size_t size, uint16_t block);
 int tftp_pkt_build_ack(uint8_t *buf, size_t size, uint16_t block);
 /* message is truncated so that the packet fits; control characters in it
- * are replaced by '?'. */
+ * are replaced by '?'. TFTP_ERROR_PKT_MAX holds any ERROR we send: its
+ * texts are one short line. */
+#define TFTP_ERROR_PKT_MAX 128
 int tftp_pkt_build_error(uint8_t *buf, size_t size, enum tftp_error code, const char *message);
 /* OACK from parallel arrays of names and values (n may be 0). */
 int tftp_pkt_build_oack(uint8_t *buf, size_t size, const char *const *names,

@@ -20,11 +20,6 @@
 #define SCHEME "tftp://"
 #define MODE_PARAM ";mode="
 
-static int ascii_lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
-
 /* Case-insensitive ASCII prefix test (RFC 3986: schemes are). */
 static bool has_prefix(const char *s, const char *prefix)
 {

@@ -1,8 +1,10 @@
 /*
  * tftpd.c - main: acquire everything, then confine, then serve.
  *
- * The order below is the security design; keep it:
- *   1. read the configuration file and the command line;
+ * The order below is the security design; keep it. main() marks each
+ * step where it begins:
+ *   1. read the command line and the configuration file; log to stderr;
+ *      draw the hash key of the tables of client addresses;
  *   2. connect to systemd's notification socket (a path, which the chroot
  *      would hide) and take the watchdog interval;
  *   3. resolve the service and jail users (NSS) and tzset, while /etc is
@@ -11,17 +13,20 @@
  *      log: syslog (inetd) or the journal (systemd) is connected now,
  *      before the chroot hides /dev/log and /run/systemd/journal; raise
  *      the descriptor limit to what the limits of transfers need;
- *   5. open the served root as a directory fd, and the directories of the
- *      files the monitor writes later (alias-once state, metrics-file);
- *   6. started as root: chroot into it, switch to the service user and
- *      keep only the capabilities caps.h lists; not dumpable;
+ *   5. open the served root as a directory fd, the configuration for
+ *      reloads, the directories of the files the monitor writes later
+ *      (alias-once state, metrics-file), and /dev/null for the children's
+ *      stderr and wrq-devnull;
+ *   6. started as root: chroot into the root, switch to the service user
+ *      and keep only the capabilities caps.h lists; in every case not
+ *      dumpable; remove temporary files of uploads cut short;
  *   7. drop CAP_NET_BIND_SERVICE when no port needs it; generate the
  *      children's seccomp program once (each child only loads it), then
  *      load the monitor's own deny-list (no exec, ptrace, mounts..., and
  *      its capabilities bound to their one job);
  *   8. hand over to the monitor, which forks the jailed children and
  *      then tells systemd READY=1 over the socket from step 2.
- * Nothing after step 6 touches NSS, locale, timezone files or /etc.
+ * Nothing after step 5 touches NSS, locale, timezone files or /etc.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -43,12 +48,12 @@
 #include "addr-index.h"
 #include "caps.h"
 #include "checks.h"
-#include "chroot.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics-file.h"
 #include "monitor.h"
 #include "notify.h"
+#include "open-in-root.h"
 #include "seccomp-child.h"
 #include "seccomp-monitor.h"
 #include "settings.h"
@@ -117,7 +122,7 @@ static int resolve_jail_user(const struct settings *s, const struct ids *service
 	return 0;
 }
 
-/* Step 5: only when started as root. */
+/* Step 6, only when started as root. */
 static int confine(int root_fd, const char *root, const struct ids *service)
 {
 	int r = root_chroot(root_fd);
@@ -189,8 +194,6 @@ static int detach_stdio_from_socket(void)
 	return r;
 }
 
-/* Step 4's logging: syslog for inetd, the journal when stderr is its
- * stream, else stderr as opened at step 1. */
 /*
  * Descriptors the monitor may hold: a fixed few (stdio, listeners, epoll,
  * signalfd, the root, log and notify sockets), one per child, and for each
@@ -264,6 +267,8 @@ static int fit_descriptors(struct settings *s)
 	return 0;
 }
 
+/* Step 4's logging: syslog for inetd, the journal when stderr is its
+ * stream, else stderr as opened at step 1. */
 static int open_log(const struct settings *s, enum listen_mode mode)
 {
 	int r;
@@ -350,6 +355,7 @@ int main(int argc, char **argv)
 	bool privileged = geteuid() == 0 || caps_can_confine();
 	int r, n;
 
+	/* 1 */
 	if (ensure_std_fds() < 0)
 		return EXIT_RUNTIME;
 	r = settings_parse_args(argc, argv, &s);
@@ -362,15 +368,17 @@ int main(int argc, char **argv)
 	log_open(LOG_TARGET_STDERR, s.log_format, s.verbose);
 	if (seed_tables() < 0)
 		return EXIT_RUNTIME;
-	/* Not fatal: serving matters more than telling systemd about it
+	/* 2. Not fatal: serving matters more than telling systemd about it
 	 * (which then reports its own start-up timeout). */
 	(void)notify_open();
 
+	/* 3 */
 	if (privileged && (resolve_service_user(&s, &service) < 0 ||
 			   resolve_jail_user(&s, &service, &jail) < 0))
 		return EXIT_RUNTIME;
 	tzset();
 
+	/* 4 */
 	n = listen_setup(&s, listeners, LISTEN_MAX, &setup.mode);
 	if (n < 0)
 		return EXIT_RUNTIME;
@@ -378,6 +386,7 @@ int main(int argc, char **argv)
 	if (open_log(&s, setup.mode) < 0 || fit_descriptors(&s) < 0)
 		return EXIT_RUNTIME;
 
+	/* 5 */
 	setup.root_fd = root_open(s.root);
 	if (setup.root_fd < 0) {
 		log_msg(LOG_ERR, "cannot open the root directory %s: %s", s.root,
@@ -409,6 +418,7 @@ int main(int argc, char **argv)
 	}
 #endif
 
+	/* 6 */
 	if (privileged) {
 		if (confine(setup.root_fd, s.root, &service) < 0)
 			return EXIT_RUNTIME;
@@ -428,8 +438,8 @@ int main(int argc, char **argv)
 		if (r > 0)
 			log_msg(LOG_NOTICE, "removed %d stale temporary upload files", r);
 	}
-	/* Children die with us, and no upload grows past the limit whatever
-	 * its child does. */
+	/* 7. Children die with us, and no upload grows past the limit
+	 * whatever its child does. */
 	setup.jail.parent = getpid();
 	setup.jail.fsize_max = s.max_upload;
 	setup.privileged = privileged;
@@ -445,5 +455,6 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot load the monitor's seccomp filter: %s", strerror(-r));
 		return EXIT_RUNTIME;
 	}
+	/* 8 */
 	return monitor_run(&setup);
 }

@@ -61,7 +61,7 @@ bool xfer_io_failed(struct xfer *x, int e)
 
 void xfer_send_error(struct xfer *x, enum tftp_error code, const char *text)
 {
-	uint8_t pkt[128];
+	uint8_t pkt[TFTP_ERROR_PKT_MAX];
 	int n = tftp_pkt_build_error(pkt, sizeof(pkt), code, text);
 
 	if (n > 0)

@@ -2,7 +2,14 @@
  * transfer-common.h - what the read and write engines share: the state of
  * one transfer, its timers, how it ends.
  *
- * Only transfer-read.c, transfer-write.c and transfer.c include this.
+ * The engine is three layers, and calls go downward only:
+ *   transfer.c        checks the job, carves its buffer, runs one engine;
+ *   transfer-read.c   the RRQ engine (struct reader), and
+ *   transfer-write.c  the WRQ engine (struct writer): neither calls the
+ *                     other, nor anything in transfer.c;
+ *   transfer-common.c struct xfer and the xfer_* helpers below, which call
+ *                     only transfer_io.
+ * Only those four files include this header.
  */
 #ifndef CLOISTER_TRANSFER_COMMON_H
 #define CLOISTER_TRANSFER_COMMON_H
@@ -189,7 +196,8 @@ bool xfer_answer_resent_request(struct xfer *x, const uint8_t *pkt, size_t len);
 /* Did the monitor send the first packet (the client's answer waits)? */
 bool xfer_first_sent_by_monitor(const struct xfer *x);
 
-/* The engines. Each returns true when the transfer succeeded. */
+/* The engines, one layer up (transfer-read.c, transfer-write.c): only
+ * transfer.c calls them. Each returns true when the transfer succeeded. */
 bool xfer_run_read(struct xfer *x);
 bool xfer_run_write(struct xfer *x);
 

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chroot.h"
+#include "open-in-root.h"
 #include "upload.h"
 
 #define TEMP_PREFIX_LEN (sizeof(UPLOAD_TEMP_PREFIX) - 1)

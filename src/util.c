@@ -64,6 +64,18 @@ int parse_bounded(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
+int ascii_lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+int ascii_casecmp(const char *a, const char *b)
+{
+	for (; *a && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b); a++, b++)
+		;
+	return ascii_lower((unsigned char)*a) - ascii_lower((unsigned char)*b);
+}
+
 uint64_t now_usec(void)
 {
 	struct timespec ts;

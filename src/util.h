@@ -19,6 +19,15 @@ int parse_u64(const char *s, uint64_t *ret);
 /* parse_u64, then -ERANGE unless min <= value <= max (OpenBSD strtonum). */
 int parse_bounded(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
+/*
+ * Case-insensitive ASCII: mode names (RFC 1350) and option names (RFC
+ * 2347) are compared so. Not tolower()/strcasecmp(), which follow the
+ * locale: in a Turkish one "OCTET" and "BLKSIZE" would not match.
+ */
+int ascii_lower(int c);
+/* Like strcasecmp, in ASCII only: <0, 0 or >0. */
+int ascii_casecmp(const char *a, const char *b);
+
 /* Monotonic clock in microseconds. */
 uint64_t now_usec(void);
 

@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -249,6 +250,66 @@ START_TEST(test_deny_fork)
 }
 END_TEST
 
+/* File calls the child never makes: it reads with preadv, writes with
+ * pwrite and syncs with fdatasync (file-io.c, child.c). */
+static int jail_with_file(void)
+{
+	char path[] = "/tmp/check-jail-XXXXXX";
+	int fd = mkstemp(path), sv[2];
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(write(fd, "abc", 3), 3);
+	pair(sv);
+	send_fds(sv[0], &fd, 1);
+	jail_or_exit(sv[1], JAIL_UID);
+	if (!recv_fds(sv[1], &fd, 1))
+		_exit(EXIT_NOT_JAILED);
+	return fd;
+}
+
+START_TEST(test_deny_read)
+{
+	char c;
+	int fd = jail_with_file();
+
+	_exit(read(fd, &c, 1) >= 0 ? 1 : 2);
+}
+END_TEST
+
+START_TEST(test_deny_pread)
+{
+	char c;
+	int fd = jail_with_file();
+
+	_exit(pread(fd, &c, 1, 0) >= 0 ? 1 : 2);
+}
+END_TEST
+
+START_TEST(test_deny_lseek)
+{
+	int fd = jail_with_file();
+
+	_exit(lseek(fd, 0, SEEK_SET) >= 0 ? 1 : 2);
+}
+END_TEST
+
+START_TEST(test_deny_ftruncate)
+{
+	int fd = jail_with_file();
+
+	_exit(ftruncate(fd, 0) == 0 ? 1 : 2);
+}
+END_TEST
+
+START_TEST(test_deny_fsync)
+{
+	int fd = jail_with_file();
+
+	_exit(fsync(fd) == 0 ? 1 : 2);
+}
+END_TEST
+
 /* ---- what a transfer does must keep working ---- */
 
 #define FILE_LEN 8192
@@ -280,13 +341,13 @@ START_TEST(test_allow_file)
 		_exit(10);
 	if (fstat(fd, &st) < 0 || st.st_size != FILE_LEN)
 		_exit(11);
-	if (pread(fd, buf, 3, 27) != 3 || memcmp(buf, "bcd", 3) != 0)
+	if (preadv(fd, &(struct iovec){ buf, 3 }, 1, 27) != 3 || memcmp(buf, "bcd", 3) != 0)
 		_exit(12);
-	if (lseek(fd, 0, SEEK_SET) != 0 || read(fd, buf, 3) != 3 || memcmp(buf, "abc", 3) != 0)
+	if (preadv(fd, &(struct iovec){ buf, 3 }, 1, 0) != 3 || memcmp(buf, "abc", 3) != 0)
 		_exit(13);
 	if (pwrite(fd, "xyz", 3, FILE_LEN) != 3 || write(fd, "xyz", 3) != 3)
 		_exit(14);
-	if (ftruncate(fd, 4096) < 0 || fsync(fd) < 0 || fdatasync(fd) < 0)
+	if (fdatasync(fd) < 0)
 		_exit(15);
 	if (close(fd) < 0)
 		_exit(16);
@@ -598,7 +659,7 @@ static pid_t spawn_jailed(bool switch_ids, uid_t uid, int *ret_sock, int *ret_ke
 		jail_as_or_exit(sv[1], switch_ids, uid);
 		if (write(sv[1], "R", 1) != 1)
 			_exit(1);
-		_exit(read(sv[1], &c, 1) == 0 ? 0 : 2);
+		_exit(recv(sv[1], &c, 1, 0) == 0 ? 0 : 2);
 	}
 	close(sv[1]);
 	ck_assert_msg(read(sv[0], &c, 1) == 1, "jailed child died before ready");
@@ -935,6 +996,11 @@ static Suite *jail_suite(void)
 	add_forbidden(deny, test_deny_mprotect_exec);
 	add_forbidden(deny, test_deny_setsockopt);
 	add_forbidden(deny, test_deny_fork);
+	add_forbidden(deny, test_deny_read);
+	add_forbidden(deny, test_deny_pread);
+	add_forbidden(deny, test_deny_lseek);
+	add_forbidden(deny, test_deny_ftruncate);
+	add_forbidden(deny, test_deny_fsync);
 	add_forbidden(deny, test_deny_sendto_address);
 	add_forbidden(deny, test_deny_sendmsg);
 	add_forbidden(deny, test_deny_sendmmsg);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "netascii.h"
+#include "netascii-ref.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* A string literal and its length (embedded NULs included). */
@@ -33,42 +34,6 @@
 		if (!(cond))                                                                       \
 			ck_abort_msg(__VA_ARGS__);                                                 \
 	} while (0)
-
-/* RFC 764 in one pass: LF -> CR LF, CR -> CR NUL. */
-static size_t ref_encode(const uint8_t *in, size_t len, uint8_t *out)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		if (in[i] == LF || in[i] == CR) {
-			out[o++] = CR;
-			out[o++] = in[i] == LF ? LF : 0;
-		} else {
-			out[o++] = in[i];
-		}
-	}
-	return o;
-}
-
-/* The lenient inverse, looking ahead instead of keeping state. */
-static size_t ref_decode(const uint8_t *in, size_t len, uint8_t *out)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		if (in[i] != CR || i + 1 == len) {
-			out[o++] = in[i];
-		} else if (in[i + 1] == LF) {
-			out[o++] = LF;
-			i++;
-		} else {
-			out[o++] = CR;
-			if (in[i + 1] == 0)
-				i++;
-		}
-	}
-	return o;
-}
 
 static uint8_t *xmalloc(size_t n)
 {

@@ -4,7 +4,7 @@
  * Every request is built as real bytes and parsed by tftp_pkt_parse_request
  * from a buffer of exactly its length, as the monitor does, so the tests
  * see what a client can send (and ASan sees any read past it). The numeric
- * edges are the "Derived bad-input tests" of PEERS.md; the OACK tests pin
+ * edges are the bad inputs other servers were broken by; the OACK tests pin
  * CVE-2021-41054 (atftpd: blksize 8 plus other options overflowed a
  * blksize-sized OACK buffer) and the users' requests about unrequested
  * options (EFI PXE) and blksize clamping.

@@ -1,7 +1,7 @@
 /*
  * check-packet.c - unit tests for the TFTP codec (src/tftp-packet.c).
  *
- * Table-driven: every malformed form from the bad-input list in PEERS.md
+ * Table-driven: every malformed form other servers were broken by
  * (atftpd CVE-2019-11365 / CVE-2021-46671, dnsmasq CVE-2009-2958, tftp-hpa
  * 171b8f5) has a row. Every input is copied into a buffer of exactly its
  * length, so that ASan reports any read past the datagram.

@@ -1,8 +1,8 @@
 /*
- * check-path.c - unit tests for request-name normalisation and log
- * escaping (src/path.c).
+ * check-path.c - unit tests for request-name normalisation (src/path.c)
+ * and the escaping of client text for logs (tftp_escape, src/log-format.c).
  *
- * The traversal rows come from the bad-input list in PEERS.md (Snort
+ * The traversal rows come from what broke or probed other servers (Snort
  * 1:519 family, tqftpserv WRQ "../", dnsmasq's '\' handling). Inputs are
  * copied into buffers of exactly len bytes without a NUL, since the
  * normaliser must read only len bytes.
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log-format.h"
 #include "path.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,8 +1,8 @@
 /*
  * check-util.c - unit tests for the shared helpers (src/util.c).
  *
- * The number rows are the option values from the bad-input list in
- * PEERS.md: signs, spaces, trailing text and 40-digit numbers must never
+ * The number rows are option values that broke other servers: signs,
+ * spaces, trailing text and 40-digit numbers must never
  * reach a range check as something else.
  */
 #ifdef HAVE_CONFIG_H

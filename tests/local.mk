@@ -12,7 +12,7 @@ AM_TESTS_ENVIRONMENT = \
 
 if HAVE_CHECK
 CHECK_TESTS = tests/check-packet tests/check-path tests/check-util tests/check-msg \
-	tests/check-options tests/check-netascii tests/check-rto tests/check-upload tests/check-chroot \
+	tests/check-options tests/check-netascii tests/check-rto tests/check-upload tests/check-open-in-root \
 	tests/check-jail tests/check-transfer tests/check-log
 CHECK_TESTS += tests/check-monitor-tables tests/check-handshake
 CHECK_TESTS += tests/check-names tests/check-policy-decide
@@ -60,7 +60,7 @@ tests_check_options_SOURCES = tests/check-options.c
 tests_check_options_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_options_LDADD = libcloister.a $(CHECK_LIBS)
 
-tests_check_netascii_SOURCES = tests/check-netascii.c
+tests_check_netascii_SOURCES = tests/check-netascii.c tests/netascii-ref.h
 tests_check_netascii_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_netascii_LDADD = libcloister.a $(CHECK_LIBS)
 
@@ -68,13 +68,13 @@ tests_check_rto_SOURCES = tests/check-rto.c
 tests_check_rto_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_rto_LDADD = libcloister.a $(CHECK_LIBS)
 
-tests_check_upload_SOURCES = tests/check-upload.c src/upload.c privsep/chroot.c
+tests_check_upload_SOURCES = tests/check-upload.c src/upload.c privsep/open-in-root.c
 tests_check_upload_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_upload_LDADD = libcloister.a $(CHECK_LIBS)
 
-tests_check_chroot_SOURCES = tests/check-chroot.c privsep/chroot.c
-tests_check_chroot_CFLAGS = $(CHECK_CFLAGS_ALL) $(SECCOMP_CFLAGS)
-tests_check_chroot_LDADD = $(CHECK_LIBS) $(SECCOMP_LIBS)
+tests_check_open_in_root_SOURCES = tests/check-open-in-root.c privsep/open-in-root.c
+tests_check_open_in_root_CFLAGS = $(CHECK_CFLAGS_ALL) $(SECCOMP_CFLAGS)
+tests_check_open_in_root_LDADD = $(CHECK_LIBS) $(SECCOMP_LIBS)
 
 tests_check_msg_SOURCES = tests/check-msg.c
 tests_check_msg_CFLAGS = $(CHECK_CFLAGS_ALL)
@@ -177,7 +177,7 @@ tests_fuzz_fuzz_options_SOURCES = tests/fuzz/fuzz-options.c
 tests_fuzz_fuzz_options_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_options_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_options_LDADD = libcloister.a
-tests_fuzz_fuzz_netascii_SOURCES = tests/fuzz/fuzz-netascii.c
+tests_fuzz_fuzz_netascii_SOURCES = tests/fuzz/fuzz-netascii.c tests/netascii-ref.h
 tests_fuzz_fuzz_netascii_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_netascii_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_netascii_LDADD = libcloister.a

@@ -446,6 +446,35 @@ static int report_recv_error(ssize_t r)
 	return RC_FAIL;
 }
 
+/* Did build_request's request fit? Says so on stderr when not. */
+static bool request_fits(ssize_t len)
+{
+	if (len < 0)
+		fprintf(stderr, "%s: request too long\n", prog);
+	return len >= 0;
+}
+
+/* Wait for the answer to a request and print it: its length, or -1 with
+ * *ret_rc the exit status (RC_OK after printing TIMEOUT: silence is an
+ * answer too). */
+static ssize_t receive_answer(const struct client *c, uint8_t *buf, size_t size,
+			      struct sockaddr_storage *from, int *ret_rc)
+{
+	ssize_t n = receive(c, c->timeout_ms, buf, size, from);
+
+	if (n == -ETIMEDOUT) {
+		puts("TIMEOUT");
+		*ret_rc = RC_OK;
+		return -1;
+	}
+	if (n < 0) {
+		*ret_rc = report_recv_error(n);
+		return -1;
+	}
+	print_packet(c, buf, (size_t)n, from);
+	return n;
+}
+
 static int cmd_send(struct client *c, int argc, char **argv)
 {
 	static uint8_t buf[PKT_MAX];
@@ -495,22 +524,15 @@ static int cmd_request(struct client *c, enum tftp_opcode op, int argc, char **a
 		return RC_USAGE;
 	}
 	ssize_t len = build_request(buf, sizeof(buf), op, argv[0], mode, argv + 2, n_opts);
-	if (len < 0) {
-		fprintf(stderr, "%s: request too long\n", prog);
+	if (!request_fits(len))
 		return RC_USAGE;
-	}
 	if (send_request(c, buf, (size_t)len) < 0)
 		return RC_FAIL;
 
-	ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
-	if (n == -ETIMEDOUT) {
-		puts("TIMEOUT");
-		return RC_OK;
-	}
-	if (n < 0)
-		return report_recv_error(n);
-	print_packet(c, buf, (size_t)n, &from);
-	return RC_OK;
+	int rc = RC_OK;
+
+	(void)receive_answer(c, buf, sizeof(buf), &from, &rc);
+	return rc;
 }
 
 static int send_ack(const struct client *c, uint16_t block, const struct sockaddr_storage *to,
@@ -530,10 +552,8 @@ static int cmd_hold(struct client *c, int argc, char **argv)
 		return RC_USAGE;
 	}
 	ssize_t len = build_request(buf, sizeof(buf), TFTP_OP_RRQ, argv[0], "octet", NULL, 0);
-	if (len < 0) {
-		fprintf(stderr, "%s: request too long\n", prog);
+	if (!request_fits(len))
 		return RC_USAGE;
-	}
 	if (send_request(c, buf, (size_t)len) < 0)
 		return RC_FAIL;
 
@@ -775,10 +795,8 @@ static int cmd_get(struct client *c, int argc, char **argv)
 		return rc;
 	rc = RC_FAIL;
 	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_RRQ, argv[0], mode, opts, n_opts);
-	if (rlen < 0) {
-		fprintf(stderr, "%s: request too long\n", prog);
+	if (!request_fits(rlen))
 		return RC_USAGE;
-	}
 	int out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
@@ -1141,10 +1159,8 @@ static int cmd_window(struct client *c, int argc, char **argv)
 	n_opts = 2 + (argc - 5);
 	memcpy(opts + 2, argv + 5, (size_t)(argc - 5) * sizeof(*opts));
 	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_RRQ, argv[0], "octet", opts, n_opts);
-	if (rlen < 0) {
-		fprintf(stderr, "%s: request too long\n", prog);
+	if (!request_fits(rlen))
 		return RC_USAGE;
-	}
 	int out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
@@ -1346,10 +1362,8 @@ static int cmd_put(struct client *c, int argc, char **argv)
 	if (rc != RC_OK)
 		return rc;
 	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_WRQ, argv[0], mode, opts, n_opts);
-	if (rlen < 0) {
-		fprintf(stderr, "%s: request too long\n", prog);
+	if (!request_fits(rlen))
 		return RC_USAGE;
-	}
 	int in = open(argv[1], O_RDONLY | O_CLOEXEC);
 	if (in < 0 || fstat(in, &st) < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
@@ -1488,21 +1502,14 @@ static int cmd_abort(struct client *c, int argc, char **argv)
 	if (rc != RC_OK)
 		return rc;
 	ssize_t len = build_request(buf, sizeof(buf), TFTP_OP_RRQ, argv[0], mode, opts, n_opts);
-	if (len < 0) {
-		fprintf(stderr, "%s: request too long\n", prog);
+	if (!request_fits(len))
 		return RC_USAGE;
-	}
 	if (send_request(c, buf, (size_t)len) < 0)
 		return RC_FAIL;
 
-	ssize_t n = receive(c, c->timeout_ms, buf, sizeof(buf), &from);
-	if (n == -ETIMEDOUT) {
-		puts("TIMEOUT");
-		return RC_OK;
-	}
+	ssize_t n = receive_answer(c, buf, sizeof(buf), &from, &rc);
 	if (n < 0)
-		return report_recv_error(n);
-	print_packet(c, buf, (size_t)n, &from);
+		return rc;
 	int op = tftp_pkt_opcode(buf, (size_t)n);
 	if (op != TFTP_OP_OACK && op != TFTP_OP_DATA)
 		return RC_OK;

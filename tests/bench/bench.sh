@@ -739,8 +739,37 @@ s1_run() {
 	settle
 }
 
+# BENCH_ROUNDS rounds of every variant ("client blksize windowsize") of a
+# scenario on every server: variant_rounds SCENARIO VARIANTS GRANTED
+# DEFAULT RUN SERVERS, where VARIANTS names the array of variants, GRANTED
+# the array of the windowsize each server granted (DEFAULT where unknown)
+# and RUN the function that runs and records one transfer.
+variant_rounds() {
+	local scenario=$1 default=$4 run=$5 servers=$6 round v client blk win name label
+	local -n variants=$2 granted=$3
+	for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+		for v in "${variants[@]}"; do
+			read -r client blk win <<<"$v"
+			label=$(variant_label "$client" "$blk" "$win")
+			for name in $servers; do
+				# A window the server does not grant is lock-step: the
+				# lock-step row already has that figure.
+				if [ "$win" != - ] && [ "${granted[$name]:-$default}" -le 1 ]; then
+					[ "$round" = 1 ] &&
+						tsv "$scenario" "$label" "$name" n/a "windowsize not granted" MB/s
+					continue
+				fi
+				# A timeout costs BENCH_TIMEOUT each time: once is enough.
+				[ -n "${TIMED_OUT[$label/$name]:-}" ] && continue
+				"$run" "$client" "$blk" "$win" "$name" "$round" "$label"
+			done
+		done
+		say "  round $round of $BENCH_ROUNDS done"
+	done
+}
+
 s1_main() {
-	local round v name label client blk win
+	local name
 	say
 	say "== S1: one $S1_MIB MiB RRQ over loopback"
 	servers_start 127.0.0.1 lo download || die "S1: a server did not start"
@@ -748,24 +777,7 @@ s1_main() {
 		probe_grants "$name"
 	done
 	T_LIMIT=$BENCH_TIMEOUT
-	for ((round = 1; round <= BENCH_ROUNDS; round++)); do
-		for v in "${S1_VARIANTS[@]}"; do
-			read -r client blk win <<<"$v"
-			label=$(variant_label "$client" "$blk" "$win")
-			for name in $BENCH_SERVERS; do
-				# A window the server does not grant is lock-step: the
-				# lock-step row already has that figure.
-				if [ "$win" != - ] && [ "${GRANT_WIN[$name]:-0}" -le 1 ]; then
-					[ "$round" = 1 ] && tsv S1 "$label" "$name" n/a "windowsize not granted" MB/s
-					continue
-				fi
-				# A timeout costs BENCH_TIMEOUT each time: once is enough.
-				[ -n "${TIMED_OUT[$label/$name]:-}" ] && continue
-				s1_run "$client" "$blk" "$win" "$name" "$round" "$label"
-			done
-		done
-		say "  round $round of $BENCH_ROUNDS done"
-	done
+	variant_rounds S1 S1_VARIANTS GRANT_WIN 0 s1_run "$BENCH_SERVERS"
 	servers_stop
 	show S1
 }
@@ -1152,7 +1164,7 @@ s5_run() {
 }
 
 s5_main() {
-	local round v client blk win name label servers=""
+	local v client blk win name servers=""
 	say
 	say "== S5: one $S5_MIB MiB WRQ over loopback"
 	for name in $BENCH_SERVERS; do
@@ -1168,21 +1180,7 @@ s5_main() {
 		probe_wrq "$name"
 	done
 	T_LIMIT=$BENCH_TIMEOUT
-	for ((round = 1; round <= BENCH_ROUNDS; round++)); do
-		for v in "${S5_VARIANTS[@]}"; do
-			read -r client blk win <<<"$v"
-			label=$(variant_label "$client" "$blk" "$win")
-			for name in $servers; do
-				if [ "$win" != - ] && [ "${WRQ_WIN[$name]:-1}" -le 1 ]; then
-					[ "$round" = 1 ] && tsv S5 "$label" "$name" n/a "windowsize not granted" MB/s
-					continue
-				fi
-				[ -n "${TIMED_OUT[$label/$name]:-}" ] && continue
-				s5_run "$client" "$blk" "$win" "$name" "$round" "$label"
-			done
-		done
-		say "  round $round of $BENCH_ROUNDS done"
-	done
+	variant_rounds S5 S5_VARIANTS WRQ_WIN 1 s5_run "$servers"
 	for name in $servers; do
 		server_stop "$name"
 	done

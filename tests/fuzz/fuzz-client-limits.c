@@ -28,8 +28,6 @@
 #include "fuzz-engine.h"
 #include "rate-limit.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define ENTRIES 8
 #define ADDRS 12
 #define REASONS (LOG_LIMIT_REASONS + 2)

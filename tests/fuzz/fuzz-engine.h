@@ -89,6 +89,36 @@ static inline void script_job(struct script *s, struct psep_job *job, uint8_t op
 	}
 }
 
+/*
+ * Up to 40 bytes of noise from the script into buf, the client's next
+ * datagram: anything but a packet of opcode never, which becomes one of
+ * opcode instead (a packet the model did not make would move the engine
+ * behind its back; the harnesses send those through their model). Its
+ * length.
+ */
+static inline size_t script_noise(struct script *s, uint8_t *buf, uint16_t never,
+				  uint16_t instead)
+{
+	size_t n = script_pick(s, 0, 40);
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = script_byte(s);
+	if (n >= 2 && tftp_pkt_opcode(buf, n) == never)
+		buf[1] = (uint8_t)instead;
+	return n;
+}
+
+/* The client's request again ("file", octet) into buf: its length. */
+static inline size_t request_again(uint8_t *buf, uint16_t opcode)
+{
+	static const uint8_t rest[] = "file\0octet";
+
+	buf[0] = 0;
+	buf[1] = (uint8_t)opcode;
+	memcpy(buf + 2, rest, sizeof(rest));
+	return 2 + sizeof(rest);
+}
+
 /* The engine must end by its deadline, with room for the slow resends of
  * the hold; a run past this never would. */
 static inline uint64_t engine_time_limit(const struct psep_job *job)

@@ -29,8 +29,6 @@
 #include "handshake.h"
 #include "tftp-packet.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* How much of the datagram the monitor peeked: all of it, its receive
  * buffer's worth, or a few bytes. */
 static size_t peek_len(uint8_t choice, size_t datagram)

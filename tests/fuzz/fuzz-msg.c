@@ -10,12 +10,10 @@
 #endif
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-check.h"
 #include "msg.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,13 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (psep_msg_decode(data, size, &msg) < 0)
 		return 0;
-	if (psep_msg_nfds(msg.type) < 0)
-		abort();
+	CHECK(psep_msg_nfds(msg.type) >= 0);
 	len = psep_msg_encode(&msg, buf, sizeof(buf));
-	if (len < 0 || (size_t)len != size || memcmp(buf, data, size) != 0)
-		abort();
+	CHECK(len >= 0 && (size_t)len == size && memcmp(buf, data, size) == 0);
 	/* decode fills the whole struct, padding included, so memcmp is fair. */
-	if (psep_msg_decode(buf, (size_t)len, &again) != 0 || memcmp(&msg, &again, sizeof(msg)) != 0)
-		abort();
+	CHECK(psep_msg_decode(buf, (size_t)len, &again) == 0 && memcmp(&msg, &again, sizeof(msg)) == 0);
 	return 0;
 }

@@ -26,6 +26,7 @@
 
 #include "fuzz-check.h"
 #include "netascii.h"
+#include "../netascii-ref.h"
 
 #define CR 0x0d
 #define LF 0x0a
@@ -56,40 +57,6 @@ static size_t sched_size(struct sched *sc, size_t big)
 	if (b == 0xff)
 		return big;
 	return b & 0x80 ? (size_t)(b & 0x7f) * 8 : (size_t)(b & 0x0f);
-}
-
-static size_t ref_encode(const uint8_t *in, size_t len, uint8_t *out)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		if (in[i] == LF || in[i] == CR) {
-			out[o++] = CR;
-			out[o++] = in[i] == LF ? LF : 0;
-		} else {
-			out[o++] = in[i];
-		}
-	}
-	return o;
-}
-
-static size_t ref_decode(const uint8_t *in, size_t len, uint8_t *out)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		if (in[i] != CR || i + 1 == len) {
-			out[o++] = in[i];
-		} else if (in[i + 1] == LF) {
-			out[o++] = LF;
-			i++;
-		} else {
-			out[o++] = CR;
-			if (in[i + 1] == 0)
-				i++;
-		}
-	}
-	return o;
 }
 
 /* One encode call; out has room for out_size plus a canary. */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fuzz-check.h"
+#include "log-format.h"
 #include "path.h"
 
 static void check_path(const char *p, size_t size)

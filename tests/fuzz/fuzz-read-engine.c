@@ -30,8 +30,6 @@
 #include "fuzz-engine.h"
 #include "tftp-packet.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define FILE_MAX 20000
 
 struct client {
@@ -178,25 +176,13 @@ static bool client_step(struct client *c)
 	case 4: /* any ACK at all */
 		make_ack(c, script_u16(&c->s) % (c->data_hi + 3));
 		break;
-	case 5: { /* any bytes, but not an ACK: one the model did not make
-		   * would move the window behind its back, and case 4 already
-		   * acknowledges any number */
-		size_t n = script_pick(&c->s, 0, 40);
-
-		for (size_t i = 0; i < n; i++)
-			c->pending[i] = script_byte(&c->s);
-		if (n >= 2 && tftp_pkt_opcode(c->pending, n) == TFTP_OP_ACK)
-			c->pending[1] = TFTP_OP_DATA;
-		c->pending_len = n;
+	case 5: /* any bytes, but not an ACK: case 4 already acknowledges
+		 * any number */
+		c->pending_len = script_noise(&c->s, c->pending, TFTP_OP_ACK, TFTP_OP_DATA);
 		break;
-	}
-	case 6: { /* the request again */
-		static const uint8_t rrq[] = "\0\1file\0octet";
-
-		memcpy(c->pending, rrq, sizeof(rrq));
-		c->pending_len = sizeof(rrq);
+	case 6: /* the request again */
+		c->pending_len = request_again(c->pending, TFTP_OP_RRQ);
 		break;
-	}
 	default: /* an ERROR, rarely */
 		if (script_byte(&c->s) < 16) {
 			c->pending_len = (size_t)tftp_pkt_build_error(c->pending, sizeof(c->pending),

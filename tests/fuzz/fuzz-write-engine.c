@@ -30,8 +30,6 @@
 #include "fuzz-engine.h"
 #include "tftp-packet.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define UPLOAD_MAX 20000
 #define WRITTEN_MAX (2 * UPLOAD_MAX + 16)
 
@@ -155,25 +153,14 @@ static bool client_step(struct client *c)
 		make_data(c, index, script_pick(&c->s, 0, c->job->blksize));
 		break;
 	}
-	case 6: { /* any bytes, but not DATA: a DATA block the model did not
-		   * make would be data the engine must write, and case 5
-		   * already sends any block of any length */
-		size_t n = script_pick(&c->s, 0, 40);
-
-		for (size_t i = 0; i < n; i++)
-			c->pending[i] = script_byte(&c->s);
-		if (n >= 2 && tftp_pkt_opcode(c->pending, n) == TFTP_OP_DATA)
-			c->pending[1] = TFTP_OP_ACK;
-		c->pending_len = n;
+	case 6: /* any bytes, but not DATA: a DATA block the model did not
+		 * make would be data the engine must write, and case 5
+		 * already sends any block of any length */
+		c->pending_len = script_noise(&c->s, c->pending, TFTP_OP_DATA, TFTP_OP_ACK);
 		break;
-	}
-	case 7: { /* the request again */
-		static const uint8_t wrq[] = "\0\2file\0octet";
-
-		memcpy(c->pending, wrq, sizeof(wrq));
-		c->pending_len = sizeof(wrq);
+	case 7: /* the request again */
+		c->pending_len = request_again(c->pending, TFTP_OP_WRQ);
 		break;
-	}
 	case 8: /* the disk fails at the next write */
 		c->fail_write = (script_byte(&c->s) & 1) ? -ENOSPC : -EIO;
 		return false;

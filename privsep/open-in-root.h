@@ -1,8 +1,9 @@
 /*
- * chroot.h - the served root: its directory fd, chroot, and opening files.
+ * open-in-root.h - opening files under the served root; its directory fd
+ * and the chroot into it.
  */
-#ifndef CLOISTER_CHROOT_H
-#define CLOISTER_CHROOT_H
+#ifndef CLOISTER_OPEN_IN_ROOT_H
+#define CLOISTER_OPEN_IN_ROOT_H
 
 #include <stdbool.h>
 #include <sys/stat.h>

@@ -1,5 +1,6 @@
 /*
- * chroot.c - the served root: confinement and the only place files are opened.
+ * open-in-root.c - the only place files are opened: under the served root,
+ * whose directory fd and chroot are made here too.
  *
  * Two independent guards keep requests inside the root: chroot(2) when we
  * are privileged, and openat2(RESOLVE_IN_ROOT) from the root's fd always,
@@ -19,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "chroot.h"
+#include "open-in-root.h"
 
 int root_open(const char *root)
 {

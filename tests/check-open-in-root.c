@@ -1,5 +1,5 @@
 /*
- * check-chroot.c - opening files under the root, with openat2 and with the
+ * check-open-in-root.c - opening files under the root, with openat2 and with the
  * component walk used where a seccomp filter answers openat2 with ENOSYS
  * (systemd's RestrictSUIDSGID=yes does).
  */
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chroot.h"
+#include "open-in-root.h"
 
 static char top[64];
 static int root_fd = -1;
