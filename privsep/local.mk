@@ -7,5 +7,7 @@ libprivsep_a_SOURCES = \
 	privsep/caps.c privsep/caps.h \
 	privsep/chroot.c privsep/chroot.h \
 	privsep/spawn.c privsep/spawn.h \
-	privsep/child.c privsep/child.h
-libprivsep_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+	privsep/child.c privsep/child.h \
+	privsep/fetcher.c privsep/fetcher.h privsep/fetcher-jail.c \
+	privsep/seccomp-fetcher.c
+libprivsep_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS) $(CURL_CFLAGS)
