@@ -40,12 +40,14 @@ tftpd_SOURCES = \
 	src/listen.c src/listen.h \
 	src/monitor.c src/monitor.h src/loop.h \
 	src/serve.c src/serve.h \
+	src/relay.c src/relay.h src/serve-relay.c src/relay-start.c src/relay-start.h \
 	src/pool.c src/pool.h \
 	src/log.c src/log.h \
 	src/notify.c src/notify.h \
 	src/metrics-file.c src/metrics-file.h
 tftpd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS) $(INIH_CFLAGS)
-tftpd_LDADD = libprivsep.a libcloister.a $(SYSTEMD_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) $(INIH_LIBS)
+tftpd_LDADD = libprivsep.a libcloister.a $(SYSTEMD_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) $(INIH_LIBS) \
+	$(CURL_LIBS)
 
 # The client, on the same codec, negotiation and engine as the server.
 bin_PROGRAMS += tftpc

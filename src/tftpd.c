@@ -44,6 +44,7 @@
 #include "caps.h"
 #include "checks.h"
 #include "chroot.h"
+#include "relay-start.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics-file.h"
@@ -409,6 +410,10 @@ int main(int argc, char **argv)
 	}
 #endif
 
+	/* The fetcher must never see the root: forked before the chroot. */
+	if (relay_start(&s, privileged, service.uid, jail.uid, setup.child_stderr,
+			&setup.relay_pid, &setup.relay_sock) < 0)
+		return EXIT_RUNTIME;
 	if (privileged) {
 		if (confine(setup.root_fd, s.root, &service) < 0)
 			return EXIT_RUNTIME;

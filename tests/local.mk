@@ -120,6 +120,7 @@ tests_rawclient_LDADD = libcloister.a
 INTEGRATION_TESTS = \
 	tests/integration/cli.sh \
 	tests/integration/rrq-clients.sh \
+	tests/integration/relay.sh \
 	tests/integration/refusals.sh \
 	tests/integration/privileges.sh \
 	tests/integration/child-death.sh \
