@@ -123,8 +123,9 @@ static bool same_peer(const struct request_addr *x, const struct request_addr *y
 
 static uint32_t find_pending(const struct relay *r, const char *url, unsigned flags)
 {
-	if (flags & RELAY_FETCH_CLIENT_HEADERS)
-		return RELAY_NONE; /* each client's answer may differ */
+	/* Each client's answer may differ; nocache is never shared. */
+	if (flags & (RELAY_FETCH_CLIENT_HEADERS | RELAY_URL_NOCACHE))
+		return RELAY_NONE;
 	for (size_t i = 0; i < r->n; i++)
 		if (r->p[i].used && r->p[i].flags == flags && strcmp(r->p[i].url, url) == 0)
 			return (uint32_t)i;
