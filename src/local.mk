@@ -21,7 +21,8 @@ libcloister_a_SOURCES = \
 	src/client-limits.c src/client-limits.h src/rate-limit.c src/rate-limit.h \
 	src/metrics.c src/metrics.h \
 	privsep/msg.c privsep/msg.h \
-	src/relay-url.c src/relay-url.h privsep/relay-msg.c privsep/relay-msg.h
+	src/relay-url.c src/relay-url.h privsep/relay-msg.c privsep/relay-msg.h \
+	src/http-cache.c src/http-cache.h
 # tftpc's pure pieces.
 libcloister_a_SOURCES += src/tftpc-uri.c src/tftpc-uri.h src/tftpc-progress.c src/tftpc-progress.h
 # Not pure: the I/O the server's child and tftpc share.

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http-cache.h"
 #include "relay-msg.h"
 #include "relay-url.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define S(s) (s), sizeof(s) - 1
 
 static const struct {
 	const char *link, *rest;
@@ -215,6 +217,112 @@ START_TEST(test_invalid)
 }
 END_TEST
 
+
+/* ---- HTTP caching rules ------------------------------------------------ */
+
+static void feed(struct http_cache_info *c, const char *const *lines)
+{
+	http_cache_init(c);
+	for (; *lines != NULL; lines++)
+		http_cache_header(c, *lines, strlen(*lines));
+}
+
+#define NOW 1700000000 /* Tue, 14 Nov 2023 22:13:20 GMT */
+
+static const struct {
+	const char *lines[6];
+	bool storable;
+	uint64_t lifetime;
+} rules[] = {
+	{ { "HTTP/1.1 200 OK\r\n", "Cache-Control: max-age=60\r\n" }, true, 60 },
+	{ { "cache-control:  public, MAX-AGE=\"30\" \r\n" }, true, 30 },
+	{ { "Cache-Control: no-store\r\n" }, false, 0 },
+	{ { "Cache-Control: no-cache, max-age=60\r\n" }, true, 0 },
+	{ { "Pragma: no-cache\r\n" }, true, 0 },
+	{ { "Cache-Control: max-age=abc\r\n" }, true, 0 },
+	{ { "Cache-Control: max-age=12345678901\r\n" }, true, 0 },
+	/* max-age wins over Expires */
+	{ { "Expires: Tue, 14 Nov 2023 23:13:20 GMT\r\n", "Cache-Control: max-age=5\r\n" }, true, 5 },
+	/* Expires - Date, else - now */
+	{ { "Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n", "Expires: Tue, 14 Nov 2023 22:23:20 GMT\r\n" },
+	  true, 600 },
+	{ { "Expires: Tue, 14 Nov 2023 22:14:20 GMT\r\n" }, true, 60 },
+	{ { "Expires: 0\r\n" }, true, 0 },
+	{ { "Expires: Mon, 13 Nov 2023 22:13:20 GMT\r\n" }, true, 0 },
+	/* heuristic: 10% of the age since Last-Modified, at most a day */
+	{ { "Last-Modified: Tue, 14 Nov 2023 21:13:20 GMT\r\n" }, true, 360 },
+	{ { "Last-Modified: Thu, 01 Jan 1970 00:00:00 GMT\r\n" }, true, HTTP_HEURISTIC_MAX },
+	{ { "ETag: \"abc\"\r\n" }, true, 0 },
+	/* a redirect's headers are forgotten at the next status line */
+	{ { "HTTP/1.1 301 Moved\r\n", "Cache-Control: no-store\r\n", "HTTP/1.1 200 OK\r\n",
+	    "Cache-Control: max-age=7\r\n" }, true, 7 },
+};
+
+START_TEST(test_rules)
+{
+	struct http_cache_info c;
+
+	feed(&c, rules[_i].lines);
+	ck_assert(http_cache_storable(&c) == rules[_i].storable);
+	ck_assert_uint_eq(http_cache_lifetime(&c, NOW), rules[_i].lifetime);
+}
+END_TEST
+
+START_TEST(test_validators)
+{
+	static const char *const lines[] = { "ETag: W/\"5e-1\"\r\n",
+					     "Last-Modified: Tue, 14 Nov 2023 21:13:20 GMT\r\n",
+					     NULL };
+	static const char *const bad[] = { "ETag: \"a\x01b\"\r\n", NULL };
+	struct http_cache_info c;
+
+	feed(&c, lines);
+	ck_assert_str_eq(c.etag, "W/\"5e-1\"");
+	ck_assert_str_eq(c.last_modified_text, "Tue, 14 Nov 2023 21:13:20 GMT");
+	feed(&c, bad);
+	ck_assert_str_eq(c.etag, ""); /* not printable: not kept, never sent back */
+}
+END_TEST
+
+START_TEST(test_dates)
+{
+	int64_t t;
+
+	ck_assert_int_eq(http_parse_date(S("Sun, 06 Nov 1994 08:49:37 GMT"), &t), 0);
+	ck_assert_int_eq(t, 784111777);
+	ck_assert_int_eq(http_parse_date(S("Thu, 29 Feb 2024 00:00:00 GMT"), &t), 0);
+	ck_assert_int_eq(t, 1709164800);
+	ck_assert_int_eq(http_parse_date(S("Sunday, 06-Nov-94 08:49:37 GMT"), &t), -EINVAL);
+	ck_assert_int_eq(http_parse_date(S("Sun Nov  6 08:49:37 1994"), &t), -EINVAL);
+	ck_assert_int_eq(http_parse_date(S("Sun, 06 Foo 1994 08:49:37 GMT"), &t), -EINVAL);
+	ck_assert_int_eq(http_parse_date(S("Sun, 06 Nov 1994 24:49:37 GMT"), &t), -EINVAL);
+	ck_assert_int_eq(http_parse_date(S("Sun, 06 Nov 1994 08:49:37 UTC"), &t), -EINVAL);
+	ck_assert_int_eq(http_parse_date(S("Sun, 0x Nov 1994 08:49:37 GMT"), &t), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_entry)
+{
+	struct http_cache_entry e = { .url = "http://h/k", .body = "0123abcd-0000002a",
+				      .size = 42, .fresh_until = NOW, .etag = "\"x\"",
+				      .last_modified = "" }, out;
+	char buf[2048];
+	int n = http_cache_entry_format(&e, buf, sizeof(buf));
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(http_cache_entry_parse(buf, (size_t)n, &out), 0);
+	ck_assert_str_eq(out.url, e.url);
+	ck_assert_str_eq(out.body, e.body);
+	ck_assert(out.size == 42 && out.fresh_until == NOW);
+	ck_assert_str_eq(out.etag, "\"x\"");
+	ck_assert_int_eq(http_cache_entry_parse(buf, (size_t)n - 1, &out), -EINVAL);
+	strcpy(e.body, "../../etc/passwd"); /* a body is named in the cache only */
+	n = http_cache_entry_format(&e, buf, sizeof(buf));
+	ck_assert_int_eq(http_cache_entry_parse(buf, (size_t)n, &out), -EINVAL);
+	ck_assert_int_eq(http_cache_entry_format(&e, buf, 10), -ENOBUFS);
+}
+END_TEST
+
 static Suite *relay_suite(void)
 {
 	Suite *s = suite_create("relay");
@@ -223,6 +331,12 @@ static Suite *relay_suite(void)
 	tcase_add_loop_test(tc, test_join, 0, (int)ARRAY_SIZE(joins));
 	tcase_add_test(tc, test_is_remote);
 	tcase_add_test(tc, test_join_length);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cache");
+	tcase_add_loop_test(tc, test_rules, 0, (int)ARRAY_SIZE(rules));
+	tcase_add_test(tc, test_validators);
+	tcase_add_test(tc, test_dates);
+	tcase_add_test(tc, test_entry);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("msg");
 	tcase_add_test(tc, test_roundtrip);

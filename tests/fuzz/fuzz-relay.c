@@ -6,6 +6,9 @@
  * must start with http:// or https://, hold printable ASCII only, no
  * space, '#', '\' or modifier, fit its buffer, and have only known flags.
  * Messages: what decodes encodes back to the very same bytes.
+ * HTTP: header lines (split at '\n') never leave an unprintable or
+ * unterminated validator; a cache entry that parses formats back to the
+ * same bytes.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "fuzz-check.h"
+#include "http-cache.h"
 #include "relay-msg.h"
 #include "relay-url.h"
 
@@ -61,13 +65,62 @@ static void fuzz_msg(const uint8_t *data, size_t size)
 	CHECK(n > 0 && (size_t)n == size && memcmp(again, data, size) == 0);
 }
 
+static void check_validator(const char *v)
+{
+	size_t n = strnlen(v, HTTP_VALIDATOR_MAX);
+
+	CHECK(n < HTTP_VALIDATOR_MAX);
+	for (size_t i = 0; i < n; i++)
+		CHECK(v[i] >= 0x20 && v[i] <= 0x7e);
+}
+
+static void fuzz_headers(const uint8_t *data, size_t size)
+{
+	struct http_cache_info c;
+	const char *p = (const char *)data, *end = p + size;
+
+	http_cache_init(&c);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		http_cache_header(&c, p, n);
+		p += n;
+	}
+	check_validator(c.etag);
+	check_validator(c.last_modified_text);
+	(void)http_cache_lifetime(&c, 1700000000);
+}
+
+static void fuzz_entry(const uint8_t *data, size_t size)
+{
+	struct http_cache_entry e;
+	char again[4096];
+	int n;
+
+	if (http_cache_entry_parse((const char *)data, size, &e) < 0)
+		return;
+	n = http_cache_entry_format(&e, again, sizeof(again));
+	CHECK(n > 0 && (size_t)n == size && memcmp(again, data, size) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	if (data[0] & 1)
-		fuzz_msg(data + 1, size - 1);
-	else
+	switch (data[0] & 3) {
+	case 0:
 		fuzz_url(data + 1, size - 1);
+		break;
+	case 1:
+		fuzz_msg(data + 1, size - 1);
+		break;
+	case 2:
+		fuzz_headers(data + 1, size - 1);
+		break;
+	default:
+		fuzz_entry(data + 1, size - 1);
+		break;
+	}
 	return 0;
 }
