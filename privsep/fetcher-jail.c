@@ -11,7 +11,7 @@
  *  6. clear every capability set and verify none remain;
  *  7. PR_SET_NO_NEW_PRIVS, verified;
  *  8. Landlock: read-only /etc and /usr (resolver, NSS, TLS library),
- *     nothing else, nothing written; then check that the TFTP root cannot
+ *     the cache directory's files (relay-cache-dir), nothing else; then check that the TFTP root cannot
  *     be opened: this is what keeps a subverted fetcher from the files;
  *  9. its seccomp allow-list (seccomp-fetcher.c).
  * Every failure is fatal: the caller _exits, and tftpd does not start.
@@ -125,9 +125,25 @@ static int allow_read(int ruleset, const char *path)
 	return r;
 }
 
+/* The cache directory: its files are read, written, created, renamed
+ * and removed; nothing else is ever written. */
+static int allow_cache(int ruleset, int dir, int abi)
+{
+	struct landlock_path_beneath_attr rule = {
+		.allowed_access = FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE |
+				  LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+				  (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0),
+		.parent_fd = dir,
+	};
+
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 /* 8. A kernel without Landlock cannot keep the root from the fetcher
  * once it is unchrooted: the relay then does not start. */
-static int jail_landlock(void)
+static int jail_landlock(int cache_dir)
 {
 	int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
 			       LANDLOCK_CREATE_RULESET_VERSION);
@@ -142,6 +158,8 @@ static int jail_landlock(void)
 		return -errno;
 	for (size_t i = 0; i < sizeof(readable) / sizeof(readable[0]) && r == 0; i++)
 		r = allow_read(ruleset, readable[i]);
+	if (r == 0 && cache_dir >= 0)
+		r = allow_cache(ruleset, cache_dir, abi);
 	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
 		r = -errno;
 	close(ruleset);
@@ -164,7 +182,7 @@ static int check_root_hidden(const char *root)
 	return errno == EACCES ? 0 : -errno;
 }
 
-int fetcher_jail_enter(int sock, const struct fetcher_config *cfg)
+int fetcher_jail_enter(int sock, int cache_dir, const struct fetcher_config *cfg)
 {
 	pid_t parent = getppid();
 	int r;
@@ -184,7 +202,7 @@ int fetcher_jail_enter(int sock, const struct fetcher_config *cfg)
 		return r;
 	if ((r = jail_no_new_privs()) < 0)                         /* 7 */
 		return r;
-	if ((r = jail_landlock()) < 0 ||                           /* 8 */
+	if ((r = jail_landlock(cache_dir)) < 0 ||                  /* 8 */
 	    (r = check_root_hidden(cfg->root_path)) < 0)
 		return r;
 	return seccomp_fetcher_load();                             /* 9 */

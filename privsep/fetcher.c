@@ -29,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fetcher-cache.h"
 #include "fetcher.h"
+#include "http-cache.h"
 #include "relay-msg.h"
 
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
@@ -47,6 +49,11 @@ struct fetch {
 	uint64_t size, max;       /* max 0: no limit */
 	bool too_large;
 	char error[CURL_ERROR_SIZE];
+	unsigned flags;           /* relay_fetch.flags */
+	char url[RELAY_URL_MAX];
+	struct http_cache_info info; /* of the final response */
+	bool cached;              /* entry holds a stale copy, being revalidated */
+	struct http_cache_entry entry;
 };
 
 struct fetcher {
@@ -58,16 +65,18 @@ struct fetcher {
 	unsigned running;
 	struct relay_fetch *queue; /* a ring of QUEUE_MAX */
 	size_t q_head, q_len;
+	struct fetcher_cache cache;
 };
 
 /* ---- answers ------------------------------------------------------------ */
 
 static void answer(struct fetcher *fr, uint32_t id, enum relay_status status, long http,
-		   const char *detail, uint64_t size, int fd)
+		   const char *detail, uint64_t size, int fd, enum relay_cache cache)
 {
 	struct relay_msg m = { .type = RELAY_MSG_DONE };
 
 	m.done.id = id;
+	m.done.cache = status == RELAY_OK ? cache : RELAY_CACHE_NONE;
 	m.done.status = status;
 	m.done.http_status = http >= 100 && http <= 999 ? (uint32_t)http : 0;
 	if (status == RELAY_HTTP && m.done.http_status == 0)
@@ -115,6 +124,55 @@ static int seal(int fd)
 		       : 0;
 }
 
+static bool cache_on(const struct fetcher *fr, unsigned flags)
+{
+	return fr->cache.dir >= 0 && !(flags & RELAY_URL_NOCACHE);
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Answer id with the cached body of e; false when it cannot be read. */
+static bool answer_cached(struct fetcher *fr, uint32_t id, const struct http_cache_entry *e,
+			  enum relay_cache how)
+{
+	int fd = fetcher_cache_body(&fr->cache, e);
+
+	if (fd < 0)
+		return false;
+	fetcher_cache_touch(&fr->cache, e);
+	answer(fr, id, RELAY_OK, 200, "", e->size, fd, how);
+	close(fd);
+	return true;
+}
+
+/* The origin failed where a stale copy could stand in (stale-if-error):
+ * no answer, a 5xx. A 404 or a refused certificate is an answer. */
+static bool origin_failed(enum relay_status st, long http)
+{
+	return st == RELAY_TIMEOUT || st == RELAY_CONNECT || (st == RELAY_HTTP && http >= 500);
+}
+
+static void answer_fetched(struct fetcher *fr, struct fetch *f, long http)
+{
+	enum relay_cache how = RELAY_CACHE_NONE;
+
+	if (seal(f->body) < 0) {
+		answer(fr, f->id, RELAY_FAILED, 0, "cannot seal the body", 0, -1, how);
+		return;
+	}
+	if (cache_on(fr, f->flags)) {
+		how = RELAY_CACHE_MISS;
+		/* Not stored is not fatal: the client still gets the body. */
+		if (http_cache_storable(&f->info))
+			(void)fetcher_cache_store(&fr->cache, f->url, f->body, f->size, &f->info,
+						  now_s());
+	}
+	answer(fr, f->id, RELAY_OK, http, "", f->size, f->body, how);
+}
+
 static void finish(struct fetcher *fr, struct fetch *f, CURLcode rc)
 {
 	long http = 0;
@@ -122,14 +180,21 @@ static void finish(struct fetcher *fr, struct fetch *f, CURLcode rc)
 
 	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &http);
 	st = status_of(rc, f, http);
-	if (st == RELAY_OK && seal(f->body) < 0)
-		st = RELAY_FAILED;
-	if (st == RELAY_OK)
-		answer(fr, f->id, st, http, "", f->size, f->body);
-	else
+	if (f->cached && rc == CURLE_OK && http == 304) {
+		(void)fetcher_cache_refresh(&fr->cache, &f->entry, &f->info, now_s());
+		if (!answer_cached(fr, f->id, &f->entry, RELAY_CACHE_REVALIDATED))
+			answer(fr, f->id, RELAY_FAILED, 304, "the cached copy is gone", 0, -1,
+			       RELAY_CACHE_NONE);
+	} else if (f->cached && origin_failed(st, http) &&
+		   answer_cached(fr, f->id, &f->entry, RELAY_CACHE_STALE)) {
+		/* served stale; the monitor logs it */
+	} else if (st == RELAY_OK) {
+		answer_fetched(fr, f, http);
+	} else {
 		answer(fr, f->id, st, http,
 		       f->error[0] != '\0' ? f->error : rc != CURLE_OK ? curl_easy_strerror(rc) : "",
-		       0, -1);
+		       0, -1, RELAY_CACHE_NONE);
+	}
 	curl_multi_remove_handle(fr->multi, f->easy);
 	curl_easy_cleanup(f->easy);
 	curl_slist_free_all(f->headers);
@@ -165,6 +230,16 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	}
 	f->size += len;
 	return len;
+}
+
+/* Every header line of every response: http-cache.c keeps the last
+ * response's caching headers. */
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct fetch *f = arg;
+
+	http_cache_header(&f->info, data, size * n);
+	return size * n;
 }
 
 static int add_header(struct curl_slist **list, const char *name, const char *value)
@@ -213,6 +288,8 @@ static int set_options(struct fetcher *fr, struct fetch *f, const struct relay_f
 	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
 	/* the CA store was read before the jail; no directory is looked in */
 	rc |= curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &fr->ca);
 	rc |= curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
@@ -240,16 +317,42 @@ static struct fetch *free_slot(struct fetcher *fr)
 	return NULL;
 }
 
+/* A fresh copy answers at once; a stale one with validators is asked
+ * about (If-None-Match, If-Modified-Since). True: answered. */
+static bool from_cache(struct fetcher *fr, struct fetch *f, const struct relay_fetch *rq)
+{
+	if (!cache_on(fr, rq->flags) || fetcher_cache_lookup(&fr->cache, rq->url, &f->entry) < 0)
+		return false;
+	if (f->entry.fresh_until > now_s() &&
+	    answer_cached(fr, rq->id, &f->entry, RELAY_CACHE_HIT))
+		return true;
+	f->cached = true;
+	if ((f->entry.etag[0] != '\0' && add_header(&f->headers, "If-None-Match",
+						      f->entry.etag) < 0) ||
+	    (f->entry.last_modified[0] != '\0' &&
+	     add_header(&f->headers, "If-Modified-Since", f->entry.last_modified) < 0))
+		f->cached = false;
+	return false;
+}
+
 static void start(struct fetcher *fr, const struct relay_fetch *rq)
 {
 	struct fetch *f = free_slot(fr);
 
-	*f = (struct fetch){ .used = true, .id = rq->id, .max = fr->cfg->max_size };
+	*f = (struct fetch){ .used = true, .id = rq->id, .max = fr->cfg->max_size,
+			     .flags = rq->flags, .body = -1 };
+	memcpy(f->url, rq->url, sizeof(f->url));
+	http_cache_init(&f->info);
+	if (from_cache(fr, f, rq)) {
+		curl_slist_free_all(f->headers);
+		*f = (struct fetch){ .body = -1 };
+		return;
+	}
 	f->body = memfd_create("relay-body", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	f->easy = curl_easy_init();
 	if (f->body < 0 || f->easy == NULL || set_options(fr, f, rq) < 0 ||
 	    curl_multi_add_handle(fr->multi, f->easy) != CURLM_OK) {
-		answer(fr, rq->id, RELAY_FAILED, 0, "cannot start the fetch", 0, -1);
+		answer(fr, rq->id, RELAY_FAILED, 0, "cannot start the fetch", 0, -1, RELAY_CACHE_NONE);
 		curl_easy_cleanup(f->easy);
 		curl_slist_free_all(f->headers);
 		if (f->body >= 0)
@@ -284,7 +387,8 @@ static bool take_requests(struct fetcher *fr)
 		if (r < 0 || m.type != RELAY_MSG_FETCH)
 			return false;
 		if (fr->q_len == QUEUE_MAX) {
-			answer(fr, m.fetch.id, RELAY_FAILED, 0, "too many fetches waiting", 0, -1);
+			answer(fr, m.fetch.id, RELAY_FAILED, 0, "too many fetches waiting", 0, -1,
+			       RELAY_CACHE_NONE);
 			continue;
 		}
 		fr->queue[(fr->q_head + fr->q_len) % QUEUE_MAX] = m.fetch;
@@ -368,6 +472,12 @@ static int prepare(struct fetcher *fr, const struct fetcher_config *cfg, int soc
 
 	fr->cfg = cfg;
 	fr->sock = sock;
+	if ((r = fetcher_cache_open(&fr->cache, cfg->cache_dir, cfg->cache_size)) < 0)
+		return r;
+	/* The cache is the fetcher's alone: its user, nobody else. */
+	if (fr->cache.dir >= 0 && cfg->switch_ids &&
+	    (fchown(fr->cache.dir, cfg->uid, cfg->gid) < 0 || fchmod(fr->cache.dir, 0700) < 0))
+		return -errno;
 	r = load_ca(cfg->ca_file != NULL ? cfg->ca_file : SYSTEM_CA_FILE, &fr->ca);
 	/* Without a system store, http still works and https fails to verify. */
 	if (r < 0 && cfg->ca_file != NULL)
@@ -406,7 +516,7 @@ static void fetcher_main(int sock, const struct fetcher_config *cfg)
 		start_failed(sock, "cannot close descriptors", r);
 	if ((r = prepare(&fr, cfg, sock)) < 0)
 		start_failed(sock, "cannot set up libcurl", r);
-	if ((r = fetcher_jail_enter(sock, cfg)) < 0)
+	if ((r = fetcher_jail_enter(sock, fr.cache.dir, cfg)) < 0)
 		start_failed(sock, r == -EEXIST ? "the TFTP root is readable from its jail"
 						: "cannot jail itself", r);
 	if (relay_msg_send(sock, &ready, -1) < 0)

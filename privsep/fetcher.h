@@ -23,6 +23,8 @@ struct fetcher_config {
 	uint64_t max_size;       /* relay-max-size: bytes of one body, 0: no limit */
 	unsigned timeout_s;      /* relay-timeout: one fetch, redirects included */
 	const char *root_path;   /* the TFTP root: checked unreadable once jailed */
+	const char *cache_dir;   /* relay-cache-dir; NULL: no cache */
+	uint64_t cache_size;     /* relay-cache-size: bytes of bodies kept */
 	bool switch_ids;         /* started as root: take uid/gid */
 	uid_t uid;               /* never 0, the monitor's or the children's */
 	gid_t gid;
@@ -42,7 +44,7 @@ int fetcher_spawn(const struct fetcher_config *cfg, pid_t *ret_pid, int *ret_soc
  * (0 or -errno); then, once libcurl is set up, the rest of the jail, in
  * order (0 or -errno; the caller then _exits). */
 int fetcher_close_fds(int sock);
-int fetcher_jail_enter(int sock, const struct fetcher_config *cfg);
+int fetcher_jail_enter(int sock, int cache_dir, const struct fetcher_config *cfg);
 
 /* The fetcher's seccomp allow-list (seccomp-fetcher.c). 0 or -errno. */
 int seccomp_fetcher_load(void);

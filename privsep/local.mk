@@ -9,5 +9,5 @@ libprivsep_a_SOURCES = \
 	privsep/spawn.c privsep/spawn.h \
 	privsep/child.c privsep/child.h \
 	privsep/fetcher.c privsep/fetcher.h privsep/fetcher-jail.c \
-	privsep/seccomp-fetcher.c
+	privsep/seccomp-fetcher.c privsep/fetcher-cache.c privsep/fetcher-cache.h
 libprivsep_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS) $(CURL_CFLAGS)

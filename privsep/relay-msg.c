@@ -16,7 +16,7 @@
 
 #define HDR_LEN 4
 #define FETCH_LEN (4 + 4 + 2 + RELAY_CLIENT_MAX + RELAY_FILE_MAX + RELAY_URL_MAX)
-#define DONE_LEN (4 + 4 + 4 + 8 + RELAY_DETAIL_MAX)
+#define DONE_LEN (4 + 4 + 4 + 8 + 4 + RELAY_DETAIL_MAX)
 
 struct cursor {
 	uint8_t *w;       /* encoding */
@@ -88,7 +88,8 @@ static bool fetch_valid(const struct relay_fetch *f)
 
 static bool done_valid(const struct relay_done *d)
 {
-	if (d->status > RELAY_STATUS_MAX || !printable(d->detail, sizeof(d->detail)))
+	if (d->status > RELAY_STATUS_MAX || !printable(d->detail, sizeof(d->detail)) ||
+	    d->cache > RELAY_CACHE_MAX || (d->status != RELAY_OK && d->cache != RELAY_CACHE_NONE))
 		return false;
 	if (d->http_status != 0 && (d->http_status < 100 || d->http_status > 999))
 		return false;
@@ -124,6 +125,7 @@ int relay_msg_encode(const struct relay_msg *msg, uint8_t *buf, size_t size)
 		put(&c, msg->done.status, 4);
 		put(&c, msg->done.http_status, 4);
 		put(&c, msg->done.size, 8);
+		put(&c, msg->done.cache, 4);
 		put_str(&c, msg->done.detail, sizeof(msg->done.detail));
 	}
 	return (int)c.at;
@@ -151,6 +153,7 @@ int relay_msg_decode(const uint8_t *buf, size_t len, struct relay_msg *ret_msg)
 		m.done.status = (uint32_t)get(&c, 4);
 		m.done.http_status = (uint32_t)get(&c, 4);
 		m.done.size = get(&c, 8);
+		m.done.cache = (uint32_t)get(&c, 4);
 		if (!get_str(&c, m.done.detail, sizeof(m.done.detail)) || !done_valid(&m.done))
 			return -EINVAL;
 	} else if (m.type != RELAY_MSG_READY || len != HDR_LEN) {

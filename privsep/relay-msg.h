@@ -10,6 +10,10 @@
  *   FETCH   monitor -> fetcher struct relay_fetch 0
  *   DONE    fetcher -> monitor struct relay_done  1 when status is OK, else 0
  *
+ * A body is a memfd sealed against any change (what was just fetched),
+ * or, from the cache (HIT, REVALIDATED, STALE), a cache file opened
+ * read-only.
+ *
  * The monitor asks for each URL once at a time (it keeps the requests
  * that wait for it); the fetcher answers every FETCH with one DONE for
  * its id. What the fetcher sends is untrusted: the monitor accepts a DONE
@@ -24,7 +28,7 @@
 
 #include "relay-url.h"
 
-#define RELAY_MSG_VERSION 1
+#define RELAY_MSG_VERSION 2
 #define RELAY_CLIENT_MAX 96   /* "[2001:db8::1]", "[fe80::1%eth0]", with NUL */
 #define RELAY_FILE_MAX 512    /* the client's name, escaped, with NUL */
 #define RELAY_DETAIL_MAX 128  /* why a fetch failed, with NUL */
@@ -62,11 +66,22 @@ enum relay_status {
 	RELAY_STATUS_MAX = 6,
 };
 
+/* Where a body came from (relay_done.cache). */
+enum relay_cache {
+	RELAY_CACHE_NONE = 0,        /* no cache, nocache, or a failure */
+	RELAY_CACHE_MISS = 1,        /* fetched (and stored when allowed) */
+	RELAY_CACHE_HIT = 2,         /* fresh in the cache */
+	RELAY_CACHE_REVALIDATED = 3, /* stale, and the origin said 304 */
+	RELAY_CACHE_STALE = 4,       /* stale, the origin failed: served anyway */
+	RELAY_CACHE_MAX = 4,
+};
+
 struct relay_done {
 	uint32_t id;
 	uint32_t status;       /* enum relay_status */
 	uint32_t http_status;  /* 0 when no answer came, else 100..999 */
 	uint64_t size;         /* RELAY_OK: bytes of the body */
+	uint32_t cache;        /* enum relay_cache; NONE unless RELAY_OK */
 	char detail[RELAY_DETAIL_MAX]; /* libcurl's words when it failed */
 };
 

@@ -50,6 +50,15 @@ static const int fetcher_allow[] = {
 	SCMP_SYS(readv),
 	SCMP_SYS(close),
 	SCMP_SYS(fcntl),        /* O_NONBLOCK, F_ADD_SEALS */
+	/* the cache directory (fetcher-cache.c), Landlock's only writable place */
+	SCMP_SYS(getdents64),   /* eviction: its entries */
+	SCMP_SYS(renameat),     /* an entry committed */
+	SCMP_SYS(renameat2),
+	SCMP_SYS(unlinkat),     /* evicted, replaced, left by a crash */
+	SCMP_SYS(fsync),        /* a body on disk before its metadata names it */
+	SCMP_SYS(sendfile),     /* a fetched body copied in */
+	SCMP_SYS(utimensat),    /* an entry used: least recently used goes first */
+	SCMP_SYS(dup),          /* fdopendir */
 	/* files under Landlock's read-only /etc and /usr */
 	SCMP_SYS(openat),       /* resolv.conf, hosts, nsswitch.conf, openssl.cnf */
 	SCMP_SYS(fstat),

@@ -126,6 +126,10 @@ int log_fmt_transfer_text(const struct log_transfer *t, char *buf, size_t size)
 		put_str(&o, " source=relay url=");
 		put_quoted(&o, t->url);
 	}
+	if (t->url != NULL && t->cache != NULL) {
+		put_str(&o, " cache=");
+		put_str(&o, t->cache);
+	}
 	return finish(&o);
 }
 
@@ -190,6 +194,8 @@ size_t log_fmt_transfer_fields(const struct log_transfer *t, struct log_field *f
 	if (t->url != NULL) {
 		add_str(f, &n, "source", "TFTP_SOURCE", "relay");
 		add_str(f, &n, "url", "TFTP_URL", t->url);
+		if (t->cache != NULL)
+			add_str(f, &n, "cache", "TFTP_CACHE", t->cache);
 	}
 	return n;
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -47,6 +48,25 @@ static int relay_ids(const struct settings *s, uid_t *ret_uid, gid_t *ret_gid)
 	return 0;
 }
 
+/* The cache must not be served, nor the fetcher write into the root. */
+static bool cache_in_root(const char *dir, const char *root)
+{
+	char *real = realpath(dir, NULL);
+	size_t n = root != NULL ? strlen(root) : 0;
+	bool inside;
+
+	if (real == NULL) {
+		log_msg(LOG_ERR, "relay-cache-dir %s: %s", dir, strerror(errno));
+		return true;
+	}
+	inside = root == NULL ||
+		 (strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0' || n == 1));
+	if (inside)
+		log_msg(LOG_ERR, "relay-cache-dir %s must not be under the root", dir);
+	free(real);
+	return inside;
+}
+
 int relay_start(const struct settings *s, bool privileged, uid_t monitor_uid, uid_t jail_uid,
 		int stderr_fd, pid_t *ret_pid, int *ret_sock)
 {
@@ -54,6 +74,7 @@ int relay_start(const struct settings *s, bool privileged, uid_t monitor_uid, ui
 		.ca_file = s->relay_ca_file, .max_fetches = s->relay_max_fetches,
 		.max_size = s->relay_max_size, .timeout_s = s->relay_timeout_s,
 		.root_path = s->root_path, .switch_ids = privileged, .stderr_fd = stderr_fd,
+		.cache_dir = s->relay_cache_dir, .cache_size = s->relay_cache_size,
 	};
 	char why[RELAY_DETAIL_MAX];
 	int r;
@@ -71,6 +92,8 @@ int relay_start(const struct settings *s, bool privileged, uid_t monitor_uid, ui
 			"user nor the jail user", (unsigned)cfg.uid, (unsigned)cfg.gid);
 		return -1;
 	}
+	if (cfg.cache_dir != NULL && cache_in_root(cfg.cache_dir, s->root_path))
+		return -1;
 	r = fetcher_spawn(&cfg, ret_pid, ret_sock, why, sizeof(why));
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot start the relay's fetcher: %s (%s)", why, strerror(-r));

@@ -35,6 +35,18 @@ int relay_init(struct relay *r, pid_t pid, int sock, size_t n)
 	return 0;
 }
 
+const char *relay_cache_name(uint32_t cache)
+{
+	static const char *const names[] = {
+		[RELAY_CACHE_MISS] = "miss",
+		[RELAY_CACHE_HIT] = "hit",
+		[RELAY_CACHE_REVALIDATED] = "revalidated",
+		[RELAY_CACHE_STALE] = "stale",
+	};
+
+	return cache > 0 && cache <= RELAY_CACHE_MAX ? names[cache] : NULL;
+}
+
 bool relay_enabled(const struct relay *r, const struct settings *s)
 {
 	return r->sock >= 0 && (s->relay || s->relay_fallback != NULL);
@@ -217,18 +229,22 @@ int relay_submit(struct relay *r, const char *url, unsigned flags, const char *f
 /* ---- answers ------------------------------------------------------------- */
 
 /* The fetcher says it is a sealed file of done.size bytes: so it must be. */
-static int check_body(int fd, uint64_t size)
+static int check_body(int fd, const struct relay_done *d)
 {
+	bool from_cache = d->cache == RELAY_CACHE_HIT || d->cache == RELAY_CACHE_REVALIDATED ||
+			  d->cache == RELAY_CACHE_STALE;
 	struct stat st;
-	int seals;
+	int seals, fl = fcntl(fd, F_GETFL);
 
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0 || fl < 0)
 		return -errno;
-	seals = fcntl(fd, F_GET_SEALS);
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size || seals < 0 ||
-	    (seals & BODY_SEALS) != BODY_SEALS)
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != d->size)
 		return -EPROTO;
-	return 0;
+	/* A cache file cannot be sealed: it is the fetcher's, opened read-only. */
+	if (from_cache)
+		return (fl & O_ACCMODE) == O_RDONLY ? 0 : -EPROTO;
+	seals = fcntl(fd, F_GET_SEALS);
+	return seals >= 0 && (seals & BODY_SEALS) == BODY_SEALS ? 0 : -EPROTO;
 }
 
 static uint32_t pending_by_id(const struct relay *r, uint32_t id)
@@ -254,7 +270,7 @@ int relay_take(struct relay *r, struct relay_answer *ret, uint32_t *ret_fetch)
 		return e;
 	/* Only answers, and only to what was asked. */
 	pi = m.type == RELAY_MSG_DONE ? pending_by_id(r, m.done.id) : RELAY_NONE;
-	if (pi == RELAY_NONE || (fd >= 0 && check_body(fd, m.done.size) < 0)) {
+	if (pi == RELAY_NONE || (fd >= 0 && check_body(fd, &m.done) < 0)) {
 		if (fd >= 0)
 			close(fd);
 		return -EPROTO;

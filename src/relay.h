@@ -65,6 +65,9 @@ struct relay_answer {
  * room for n waiting requests. 0 or -ENOMEM. */
 int relay_init(struct relay *r, pid_t pid, int sock, size_t n);
 
+/* "hit", "miss", "revalidated", "stale"; NULL for RELAY_CACHE_NONE. */
+const char *relay_cache_name(uint32_t cache);
+
 /* Relaying is possible and configured. */
 bool relay_enabled(const struct relay *r, const struct settings *s);
 

@@ -52,6 +52,9 @@ static void answer_waiters(struct serve *sv, uint32_t fetch, struct relay_answer
 		log_msg(LOG_WARNING, "relay: %s: %s, HTTP status %u%s%s", ans->url,
 			status_words[ans->done.status], ans->done.http_status,
 			ans->done.detail[0] != '\0' ? ": " : "", ans->done.detail);
+	} else if (ans->done.cache == RELAY_CACHE_STALE) {
+		log_msg(LOG_WARNING, "relay: %s: the origin failed; serving the cached copy, "
+			"which is stale", ans->url);
 	}
 	while (relay_next_waiter(&sv->relay, fetch, &w)) {
 		serve_relayed(sv, &w, ans, code, text);

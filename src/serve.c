@@ -152,7 +152,7 @@ static struct log_transfer record_of(const struct transfer *t, const char *resul
 	return (struct log_transfer){
 		.id = t->id, .op = op_name(t->op), .client = t->client, .file = t->file,
 		.mode = tftp_pkt_mode_name(t->mode), .result = result, .options = t->options,
-		.ignored = t->ignored, .url = t->relay_url,
+		.ignored = t->ignored, .url = t->relay_url, .cache = t->relay_cache,
 	};
 }
 
@@ -384,6 +384,7 @@ static void fill_record(struct serve *sv, struct transfer *t, size_t li,
 	t->alias_once = r->alias_once != NULL ? strdup(r->alias_once) : NULL;
 	/* Out of memory: the log line then lacks the URL. */
 	t->relay_url = r->relay_url != NULL ? strdup(r->relay_url) : NULL;
+	t->relay_cache = r->relay_cache;
 	/* The record owns the file (or the upload's temporary file) now. */
 	r->upload.dir_fd = r->upload.tmp_fd = -1;
 	r->fd = -1;
@@ -739,6 +740,7 @@ void serve_relayed(struct serve *sv, const struct relay_waiter *w, const struct 
 		return;
 	}
 	r.relay_url = ans->url;
+	r.relay_cache = relay_cache_name(ans->done.cache);
 	accept_request(sv, w->listener, &w->addr, &peer, &r);
 }
 

@@ -72,6 +72,7 @@ struct transfer {
 	bool first_is_last;
 	char *alias_once;          /* an [alias-once] download: its key, to consume on success */
 	char *relay_url;           /* relayed: where the body came from, for the log */
+	const char *relay_cache;   /* ..and how the cache had it (static), or NULL */
 	unsigned sends;        /* of the first packet, by its timer */
 	unsigned answers;      /* of it, to resent requests */
 	unsigned final_acks;

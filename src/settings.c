@@ -113,6 +113,9 @@ static const char usage_text[] =
 	"      --relay-max-fetches=N  fetches at once (1..1024, default 16); more wait\n"
 	"      --relay-max-size=SIZE  largest body fetched (default 1G)\n"
 	"      --relay-timeout=SECONDS one fetch, redirects included (1..3600, default 60)\n"
+	"      --relay-cache-dir=DIR  keep fetched files in DIR, by HTTP's caching rules\n"
+	"                             (default: no cache)\n"
+	"      --relay-cache-size=SIZE bytes of files kept there (default 1G)\n"
 	"\n"
 	"Checking (print, then exit):\n"
 	"      --check-config         validate everything, print the effective settings\n"
@@ -201,6 +204,8 @@ enum {
 	OPT_RELAY_MAX_FETCHES,
 	OPT_RELAY_MAX_SIZE,
 	OPT_RELAY_TIMEOUT,
+	OPT_RELAY_CACHE_DIR,
+	OPT_RELAY_CACHE_SIZE,
 };
 
 #define SHORT_OPTIONS "f:l:u:J:B:W:r:m:cvhV"
@@ -237,6 +242,8 @@ static const struct option long_options[] = {
 	{ "relay-max-fetches", required_argument, NULL, OPT_RELAY_MAX_FETCHES },
 	{ "relay-max-size", required_argument, NULL, OPT_RELAY_MAX_SIZE },
 	{ "relay-timeout", required_argument, NULL, OPT_RELAY_TIMEOUT },
+	{ "relay-cache-dir", required_argument, NULL, OPT_RELAY_CACHE_DIR },
+	{ "relay-cache-size", required_argument, NULL, OPT_RELAY_CACHE_SIZE },
 	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -775,6 +782,13 @@ static int apply(struct parser *p, const struct option *o, const char *arg)
 			return bad_value(p, name, "'%s' is not a size such as 1048576, 512K, 100M "
 					 "or 4G", arg);
 		return -1;
+	case OPT_RELAY_CACHE_SIZE:
+		if (parse_size(arg, &cfg->relay_cache_size) < 0 || cfg->relay_cache_size == 0)
+			return bad_value(p, name, "'%s' is not a size such as 1048576, 512K, 100M "
+					 "or 4G", arg);
+		return -1;
+	case OPT_RELAY_CACHE_DIR:
+		return keep_string(p, name, arg, &cfg->relay_cache_dir);
 	case OPT_RELAY:
 		return parse_switch(p, name, arg, &cfg->relay);
 	case OPT_RELAY_CLIENT_HEADERS:
@@ -1096,6 +1110,7 @@ static const char *string_at(const struct settings *cfg, int key)
 	case OPT_RELAY_FALLBACK: return cfg->relay_fallback;
 	case OPT_RELAY_CA_FILE: return cfg->relay_ca_file;
 	case OPT_RELAY_USER: return cfg->relay_user;
+	case OPT_RELAY_CACHE_DIR: return cfg->relay_cache_dir;
 	default: return NULL;
 	}
 }
@@ -1147,6 +1162,9 @@ static void print_special(const struct settings *cfg, int key, FILE *out)
 		break;
 	case OPT_RELAY_MAX_SIZE:
 		fprintf(out, "relay-max-size = %llu\n", (unsigned long long)cfg->relay_max_size);
+		break;
+	case OPT_RELAY_CACHE_SIZE:
+		fprintf(out, "relay-cache-size = %llu\n", (unsigned long long)cfg->relay_cache_size);
 		break;
 	case OPT_LOG_FORMAT:
 		fprintf(out, "log-format = %s\n", cfg->log_format == LOG_FORMAT_JSON ? "json" : "text");
@@ -1246,6 +1264,7 @@ static void set_defaults(struct settings *cfg)
 	cfg->relay_max_fetches = 16;
 	cfg->relay_max_size = 1ull << 30;
 	cfg->relay_timeout_s = 60;
+	cfg->relay_cache_size = 1ull << 30;
 	cfg->penalty_min_s = 15;
 	cfg->penalty_max_s = 600;
 }

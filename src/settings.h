@@ -103,6 +103,8 @@ struct settings {
 	unsigned relay_max_fetches;
 	uint64_t relay_max_size;    /* bytes of one body */
 	unsigned relay_timeout_s;
+	const char *relay_cache_dir;  /* NULL: no cache */
+	uint64_t relay_cache_size;    /* bytes of bodies kept */
 	/* Per client. */
 	unsigned max_transfers_per_client;  /* 0: no limit */
 	unsigned max_rate_per_client;       /* requests per second, 0: no limit */

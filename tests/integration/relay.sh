@@ -18,13 +18,18 @@ require_root
 require_built
 require_cmd nginx openssl tftp curl python3 cmp timeout
 
-plan 49
+plan 71
 
 OUT=$TMPBASE/out
 WWW=$TMPBASE/www
 NG=$TMPBASE/nginx
-mkdir "$OUT" "$WWW" "$WWW/d" "$WWW/d/sub" "$WWW/fb" "$WWW/slow" "$NG"
-chmod 755 "$WWW" "$WWW/d" "$WWW/d/sub" "$WWW/fb" "$WWW/slow"
+mkdir "$OUT" "$WWW" "$WWW/d" "$WWW/d/sub" "$WWW/fb" "$WWW/slow" "$WWW/exp" "$WWW/ns" "$NG"
+chmod 755 "$WWW" "$WWW/d" "$WWW/d/sub" "$WWW/fb" "$WWW/slow" "$WWW/exp" "$WWW/ns"
+make_file "$WWW/exp/a" 100000
+for f in b c d; do
+	make_file "$WWW/exp/$f" 150000
+done
+make_file "$WWW/ns/n" 3000
 make_file "$WWW/k" 300000
 make_file "$WWW/d/a.bin" 70000
 make_file "$WWW/d/sub/b.bin" 1500
@@ -87,6 +92,8 @@ http {
 		root $WWW;
 		location = /err500 { return 500; }
 		location /slow/ { limit_rate 300k; }
+		location /exp/ { expires 2s; }
+		location /ns/ { add_header Cache-Control no-store; }
 	}
 }
 CONF
@@ -158,22 +165,22 @@ stop_tftpd
 # On: links to a file and to a directory.
 
 daemon --relay --relay-ca-file="$CA/ca.pem" --relay-max-size=1M --relay-timeout=3 "$ROOT"
-check "the fetcher is announced" log_has "relay: fetcher [0-9]+ ready"
+check "the fetcher is announced" wait_log 5 "relay: fetcher [0-9]+ ready"
 
 get kernel "$OUT/kernel"
 same_bytes "$WWW/k" "$OUT/kernel" "a link to a URL: the file, byte for byte" "$OUT/kernel.log"
 check "its log line says source=relay and the URL" \
-	log_has "file=\"kernel\" .*result=ok .*source=relay url=\"$H/k\""
+	wait_log 5 "file=\"kernel\" .*result=ok .*source=relay url=\"$H/k\""
 get dir/a.bin "$OUT/a"
 same_bytes "$WWW/d/a.bin" "$OUT/a" "a link to a directory URL: a file under it"
 get dir/sub/b.bin "$OUT/b"
 same_bytes "$WWW/d/sub/b.bin" "$OUT/b" "..and one two levels down"
-check "..fetched from the joined URL" log_has "url=\"$H/d/sub/b.bin\""
+check "..fetched from the joined URL" wait_log 5 "url=\"$H/d/sub/b.bin\""
 curl -s --max-time 30 -o "$OUT/curl-a" "tftp://127.0.0.1:$PORT/dir/a.bin"
 same_bytes "$WWW/d/a.bin" "$OUT/curl-a" "curl's TFTP client gets it too (tsize, blksize)"
 get local.bin "$OUT/local"
 same_bytes "$ROOT/local.bin" "$OUT/local" "a local file is served as ever"
-check "..not relayed" bash -c "grep 'file=\"local.bin\".*result=ok' '$TFTPD_LOG' | grep -vq source=relay"
+check "..not relayed" wait_for 5 bash -c "grep 'file=\"local.bin\".*result=ok' '$TFTPD_LOG' | grep -vq source=relay"
 
 # Compression: gzip on the way, identity with nocompress; the bytes the same.
 get gz.cfg "$OUT/gz"
@@ -184,7 +191,7 @@ same_bytes "$WWW/text.cfg" "$OUT/plain" "http+nocompress: the same bytes"
 check "..asked for with no encoding" grep -q '^GET /text.cfg 200 ae="-"' "$NG/access.log"
 get nc.bin "$OUT/nc"
 same_bytes "$WWW/nc.bin" "$OUT/nc" "http+nocache+nocompress: modifiers combine"
-check "..the modifiers are not sent" log_has "url=\"$H/nc.bin\""
+check "..the modifiers are not sent" wait_log 5 "url=\"$H/nc.bin\""
 get bogus "$OUT/bogus"
 like "$(cat "$OUT/bogus.log")" "Error code 1" "an unknown modifier: not a URL we fetch"
 get kdir/x "$OUT/kdir"
@@ -197,17 +204,17 @@ same_bytes "$WWW/k" "$OUT/tls" "https, verified against relay-ca-file"
 # Origin errors: one log line each with the URL and the HTTP status.
 get gone "$OUT/gone"
 like "$(cat "$OUT/gone.log")" "Error code 1: File not found" "HTTP 404: TFTP error 1"
-check "..logged with the URL and status 404" log_has "relay: $H/nope: .*HTTP status 404"
+check "..logged with the URL and status 404" wait_log 5 "relay: $H/nope: .*HTTP status 404"
 get broken "$OUT/broken"
 like "$(cat "$OUT/broken.log")" "Error code 0: Relay: the origin answered HTTP 500" \
 	"HTTP 500: TFTP error 0 that says so"
-check "..logged with status 500" log_has "relay: $H/err500: .*HTTP status 500"
+check "..logged with status 500" wait_log 5 "relay: $H/err500: .*HTTP status 500"
 t0=$(date +%s)
 get mute "$OUT/mute"
 t1=$(date +%s)
 like "$(cat "$OUT/mute.log")" "Error code 0: Relay: timed out" "an origin that never answers: timed out"
 check "..after relay-timeout (3 s), not the client's patience" test $((t1 - t0)) -le 10
-check "..logged" log_has "relay: http://127.0.0.1:$MUTE_PORT/x: timed out"
+check "..logged" wait_log 5 "relay: http://127.0.0.1:$MUTE_PORT/x: timed out"
 get big.bin "$OUT/big"
 like "$(cat "$OUT/big.log")" "Error code 0: Relay: larger than relay-max-size" \
 	"a body over relay-max-size is refused"
@@ -268,6 +275,57 @@ get nothere "$OUT/nothere"
 like "$(cat "$OUT/nothere.log")" "Error code 1: File not found" "missing at the origin too: not found"
 get kernel "$OUT/k-fb"
 like "$(cat "$OUT/k-fb.log")" "Error code 1" "fallback alone does not follow URL links"
+stop_tftpd
+
+# ---------------------------------------------------------------------------
+# The cache: HTTP's rules, revalidation, eviction, stale-if-error.
+
+CACHE=$TMPBASE/cache
+mkdir "$CACHE"
+ln -s "$H/exp/" "$ROOT/exp"
+ln -s "$H/ns/" "$ROOT/ns"
+daemon --relay --relay-cache-dir="$CACHE" --relay-cache-size=400K "$ROOT"
+get exp/a "$OUT/c1"
+same_bytes "$WWW/exp/a" "$OUT/c1" "cache: a first request is fetched"
+check "..logged cache=miss" wait_log 5 'file="exp/a" .*result=ok .*cache=miss'
+get exp/a "$OUT/c2"
+same_bytes "$WWW/exp/a" "$OUT/c2" "..a second one, while fresh (max-age=2), comes from the cache"
+check "..logged cache=hit" wait_log 5 'file="exp/a" .*result=ok .*cache=hit'
+is "$(gets /exp/a)" 1 "..with one origin fetch"
+sleep 3
+get exp/a "$OUT/c3"
+same_bytes "$WWW/exp/a" "$OUT/c3" "once stale, it is revalidated"
+check "..the origin answered 304" grep -q '^GET /exp/a 304 ' "$NG/access.log"
+check "..logged cache=revalidated" wait_log 5 'file="exp/a" .*result=ok .*cache=revalidated'
+get ns/n "$OUT/n1"
+get ns/n "$OUT/n2"
+same_bytes "$WWW/ns/n" "$OUT/n2" "Cache-Control: no-store: served"
+is "$(gets /ns/n)" 2 "..and fetched each time"
+get nc.bin "$OUT/nc1"
+before=$(gets /nc.bin)
+get nc.bin "$OUT/nc2"
+same_bytes "$WWW/nc.bin" "$OUT/nc2" "http+nocache with a cache: served"
+is "$(($(gets /nc.bin) - before))" 1 "..and fetched each time"
+for f in b c d; do
+	get "exp/$f" "$OUT/e-$f"
+done
+same_bytes "$WWW/exp/d" "$OUT/e-d" "eviction: entries beyond relay-cache-size are fetched and served"
+kept=$(find "$CACHE" -type f ! -name '*.meta' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+check "..the bodies kept fit in relay-cache-size (400K): $kept bytes" test "$kept" -le 409600
+check "..the least recently used went first" bash -c "! cat '$CACHE'/*.meta | grep -qx 'url $H/exp/a'"
+check "..the newest is kept" bash -c "cat '$CACHE'/*.meta | grep -qx 'url $H/exp/d'"
+is "$(find "$CACHE" -name 'tmp-*' | wc -l)" 0 "..no temporary file is left behind"
+is "$(stat -c %u "$CACHE")" "$(id -u tftp-relay 2>/dev/null || echo 65532)" "the cache belongs to the fetcher's user"
+sleep 3
+kill "$(cat "$NG/nginx.pid")"
+wait_for 10 bash -c "! curl -s -o /dev/null http://127.0.0.1:$HTTP_PORT/" || bail "nginx did not stop"
+get exp/d "$OUT/stale"
+same_bytes "$WWW/exp/d" "$OUT/stale" "the origin down: the stale copy is served"
+check "..logged cache=stale" wait_log 5 'file="exp/d" .*result=ok .*cache=stale'
+check "..and the event logged" wait_log 5 "relay: $H/exp/d: the origin failed; serving the cached copy"
+get exp/nothere "$OUT/down"
+like "$(cat "$OUT/down.log")" "Error code 0: Relay: cannot reach the origin" \
+	"..with nothing cached: cannot reach the origin"
 stop_tftpd
 
 finish
