@@ -23,7 +23,7 @@
 
 #define META_MAX (HTTP_URL_MAX + 3 * HTTP_VALIDATOR_MAX + 256)
 #define TMP_PREFIX "tmp-"
-#define EVICT_SCAN_MAX 65536 /* entries looked at per eviction */
+#define EVICT_SCAN_MAX 16384 /* entries looked at per eviction */
 
 static void key_of(const char *url, char out[17])
 {

@@ -134,6 +134,15 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
+/* Answer id with fd, e's body from the cache, and close it. */
+static void answer_entry(struct fetcher *fr, uint32_t id, const struct http_cache_entry *e,
+			 int fd, enum relay_cache how)
+{
+	fetcher_cache_touch(&fr->cache, e);
+	answer(fr, id, RELAY_OK, 200, "", e->size, fd, how);
+	close(fd);
+}
+
 /* Answer id with the cached body of e; false when it cannot be read. */
 static bool answer_cached(struct fetcher *fr, uint32_t id, const struct http_cache_entry *e,
 			  enum relay_cache how)
@@ -142,9 +151,7 @@ static bool answer_cached(struct fetcher *fr, uint32_t id, const struct http_cac
 
 	if (fd < 0)
 		return false;
-	fetcher_cache_touch(&fr->cache, e);
-	answer(fr, id, RELAY_OK, 200, "", e->size, fd, how);
-	close(fd);
+	answer_entry(fr, id, e, fd, how);
 	return true;
 }
 
@@ -321,11 +328,19 @@ static struct fetch *free_slot(struct fetcher *fr)
  * about (If-None-Match, If-Modified-Since). True: answered. */
 static bool from_cache(struct fetcher *fr, struct fetch *f, const struct relay_fetch *rq)
 {
+	int fd;
+
 	if (!cache_on(fr, rq->flags) || fetcher_cache_lookup(&fr->cache, rq->url, &f->entry) < 0)
 		return false;
-	if (f->entry.fresh_until > now_s() &&
-	    answer_cached(fr, rq->id, &f->entry, RELAY_CACHE_HIT))
+	/* A damaged entry is fetched anew, and so replaced. */
+	fd = fetcher_cache_body(&fr->cache, &f->entry);
+	if (fd < 0)
+		return false;
+	if (f->entry.fresh_until > now_s()) {
+		answer_entry(fr, rq->id, &f->entry, fd, RELAY_CACHE_HIT);
 		return true;
+	}
+	close(fd);
 	f->cached = true;
 	if ((f->entry.etag[0] != '\0' && add_header(&f->headers, "If-None-Match",
 						      f->entry.etag) < 0) ||

@@ -210,7 +210,12 @@ int relay_submit(struct relay *r, const char *url, unsigned flags, const char *f
 	memcpy(r->w[wi].pkt, pkt, len);
 	pi = find_pending(r, url, flags);
 	if (pi == RELAY_NONE) {
+		/* Every fetch has a waiter, so a free waiter means a free fetch. */
 		pi = free_index(pending_used, r);
+		if (pi == RELAY_NONE) {
+			free(r->w[wi].pkt);
+			return -ENOBUFS;
+		}
 		r->p[pi] = (struct relay_pending){ .used = true, .id = ++r->next_id, .flags = flags,
 						   .first = RELAY_NONE };
 		snprintf(r->p[pi].url, sizeof(r->p[pi].url), "%s", url);
