@@ -19,7 +19,7 @@ apt-get install -y -qq --no-install-recommends \
 	selinux-policy-dev checkpolicy semodule-utils >/dev/null
 # The relay's origin in tests/integration/relay.sh: nginx (ETag, gzip and
 # TLS on loopback) and openssl to make its test CA.
-apt-get install -y -qq --no-install-recommends nginx-light openssl >/dev/null
+apt-get install -y -qq --no-install-recommends nginx openssl >/dev/null
 # promtool (tests/integration/metrics.sh checks the metrics file with
 # `promtool check metrics`, the exposition format's reference parser): Debian
 # ships it only in the prometheus package, whose server this does not use.
