@@ -122,7 +122,7 @@ static int jail_dumpable(void)
 	return 0;
 }
 
-static int verify_ids(const struct jail_config *ids)
+int jail_verify_ids(const struct jail_config *ids)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
@@ -157,7 +157,7 @@ static int jail_ids_switch(const struct jail_config *ids)
 		return r;
 	if (setresuid(ids->uid, ids->uid, ids->uid) < 0)
 		return -errno;
-	if ((r = verify_ids(ids)) < 0)
+	if ((r = jail_verify_ids(ids)) < 0)
 		return r;
 	return jail_dumpable();
 }
@@ -169,7 +169,7 @@ static int jail_ids_switch(const struct jail_config *ids)
  * child also ends on its socketpair's hang-up (child.c), which always
  * comes. Set after the uid switch, which clears it, and checked once set,
  * in case the monitor died before. */
-static int jail_parent_death(pid_t parent)
+int jail_parent_death(pid_t parent)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return -errno;
@@ -178,7 +178,7 @@ static int jail_parent_death(pid_t parent)
 
 /* 7. Required by seccomp for the unprivileged child, and makes any exec
  * (denied anyway) unable to gain privileges. */
-static int jail_no_new_privs(void)
+int jail_no_new_privs(void)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;

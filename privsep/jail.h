@@ -38,4 +38,10 @@ struct jail_config {
  */
 int jail_enter(int keep_fd, const struct jail_config *ids);
 
+/* Steps 5 and 7 alone, and the check after 4 that the ids are ids->uid
+ * and ids->gid with no groups, for the relay's fetcher (fetcher-jail.c). */
+int jail_parent_death(pid_t parent);
+int jail_verify_ids(const struct jail_config *ids);
+int jail_no_new_privs(void);
+
 #endif

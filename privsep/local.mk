@@ -7,9 +7,12 @@ libprivsep_a_SOURCES = \
 	privsep/caps.c privsep/caps.h \
 	privsep/open-in-root.c privsep/open-in-root.h \
 	privsep/spawn.c privsep/spawn.h \
-	privsep/child.c privsep/child.h
-libprivsep_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+	privsep/child.c privsep/child.h \
+	privsep/fetcher.c privsep/fetcher.h privsep/fetcher-jail.c \
+	privsep/seccomp-fetcher.c privsep/fetcher-cache.c privsep/fetcher-cache.h
+libprivsep_a_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS) $(CURL_CFLAGS)
 
-# The monitor-child message codec is pure and shared with the tests and
-# fuzzers: it goes into the pure library, but it belongs here.
-libcloister_a_SOURCES += privsep/msg.c privsep/msg.h
+# The message codecs (monitor-child, monitor-fetcher) are pure and shared
+# with the tests and fuzzers: they go into the pure library, but they
+# belong here.
+libcloister_a_SOURCES += privsep/msg.c privsep/msg.h privsep/relay-msg.c privsep/relay-msg.h

@@ -135,7 +135,7 @@ static int add_arg_rules(scmp_filter_ctx ctx)
 	                        SCMP_A2(SCMP_CMP_EQ, UDP_SEGMENT, 0));
 }
 
-static int add_list(scmp_filter_ctx ctx, uint32_t action, const int *nrs, size_t n)
+int seccomp_add_list(scmp_filter_ctx ctx, uint32_t action, const int *nrs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int r = seccomp_rule_add(ctx, action, nrs[i], 0);
@@ -145,7 +145,7 @@ static int add_list(scmp_filter_ctx ctx, uint32_t action, const int *nrs, size_t
 	return 0;
 }
 
-#define ADD_LIST(ctx, action, list) add_list(ctx, action, list, sizeof(list) / sizeof(list[0]))
+#define ADD_LIST(ctx, action, list) seccomp_add_list(ctx, action, list, sizeof(list) / sizeof(list[0]))
 
 #ifdef SECCOMP_DEBUG
 /*

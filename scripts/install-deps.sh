@@ -7,6 +7,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	libsystemd-dev libseccomp-dev libcap-dev libinih-dev libgcrypt20-dev check \
+	libcurl4-openssl-dev \
 	clang libclang-rt-14-dev \
 	tftp-hpa curl atftp busybox \
 	iproute2 nftables procps mandoc python3 openbsd-inetd strace tmux >/dev/null
@@ -16,6 +17,9 @@ apt-get install -y -qq --no-install-recommends \
 apt-get install -y -qq --no-install-recommends \
 	systemd systemd-container util-linux \
 	selinux-policy-dev checkpolicy semodule-utils >/dev/null
+# The relay's origin in tests/integration/relay.sh: nginx (ETag, gzip and
+# TLS on loopback) and openssl to make its test CA.
+apt-get install -y -qq --no-install-recommends nginx openssl >/dev/null
 # promtool (tests/integration/metrics.sh checks the metrics file with
 # `promtool check metrics`, the exposition format's reference parser): Debian
 # ships it only in the prometheus package, whose server this does not use.

@@ -20,7 +20,8 @@ libcloister_a_SOURCES = \
 	src/handshake.c src/handshake.h \
 	src/cidr.c src/cidr.h src/acl.c src/acl.h src/alias.c src/alias.h \
 	src/client-limits.c src/client-limits.h src/rate-limit.c src/rate-limit.h \
-	src/metrics.c src/metrics.h
+	src/metrics.c src/metrics.h \
+	src/relay-url.c src/relay-url.h src/http-cache.c src/http-cache.h
 # tftpc's pure pieces.
 libcloister_a_SOURCES += src/tftpc-uri.c src/tftpc-uri.h src/tftpc-progress.c src/tftpc-progress.h
 # Not pure: the I/O the server's child and tftpc share.
@@ -39,12 +40,14 @@ tftpd_SOURCES = \
 	src/listen.c src/listen.h src/transfer-socket.c src/transfer-socket.h \
 	src/monitor.c src/monitor.h src/loop.h \
 	src/serve.c src/serve.h \
+	src/relay.c src/relay.h src/serve-relay.c src/relay-start.c src/relay-start.h \
 	src/pool.c src/pool.h \
 	src/log.c src/log.h \
 	src/notify.c src/notify.h \
 	src/metrics-file.c src/metrics-file.h
 tftpd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS) $(INIH_CFLAGS)
-tftpd_LDADD = libprivsep.a libcloister.a $(SYSTEMD_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) $(INIH_LIBS)
+tftpd_LDADD = libprivsep.a libcloister.a $(SYSTEMD_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) $(INIH_LIBS) \
+	$(CURL_LIBS)
 
 # The client, on the same codec, negotiation and engine as the server.
 bin_PROGRAMS += tftpc

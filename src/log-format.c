@@ -122,6 +122,14 @@ int log_fmt_transfer_text(const struct log_transfer *t, char *buf, size_t size)
 		put_str(&o, " ignored=");
 		put_quoted(&o, t->ignored);
 	}
+	if (t->url != NULL) {
+		put_str(&o, " source=relay url=");
+		put_quoted(&o, t->url);
+	}
+	if (t->url != NULL && t->cache != NULL) {
+		put_str(&o, " cache=");
+		put_str(&o, t->cache);
+	}
 	return finish(&o);
 }
 
@@ -183,6 +191,12 @@ size_t log_fmt_transfer_fields(const struct log_transfer *t, struct log_field *f
 	}
 	if (t->ignored != NULL && t->ignored[0] != '\0')
 		add_str(f, &n, "ignored", "TFTP_IGNORED_OPTIONS", t->ignored);
+	if (t->url != NULL) {
+		add_str(f, &n, "source", "TFTP_SOURCE", "relay");
+		add_str(f, &n, "url", "TFTP_URL", t->url);
+		if (t->cache != NULL)
+			add_str(f, &n, "cache", "TFTP_CACHE", t->cache);
+	}
 	return n;
 }
 

@@ -38,6 +38,8 @@ struct log_transfer {
 	const char *peer_message; /* the client's ERROR text; NULL when it sent none */
 	unsigned peer_error;      /* the client's ERROR code, with peer_message */
 	int signal;               /* the child died of this signal; 0 otherwise */
+	const char *url;          /* relayed: the URL the body came from; NULL otherwise */
+	const char *cache;        /* relayed: "hit", "miss", "revalidated", "stale"; or NULL */
 };
 
 /* One request the monitor turned down. */

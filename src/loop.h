@@ -15,6 +15,7 @@ enum loop_kind {
 	LOOP_CHILD = 2,    /* a child's socketpair end; a child's timer */
 	LOOP_SIGNAL = 3,
 	LOOP_TRANSFER = 4, /* a transfer socket the monitor reads itself; a transfer's timer */
+	LOOP_RELAY = 5,    /* the fetcher's socket */
 };
 
 struct loop;

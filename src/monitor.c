@@ -171,6 +171,10 @@ static void reap_children(struct monitor *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		uint32_t ci = pool_find_pid(&m->pool, pid);
 
+		if (pid == m->serve.relay.pid) {
+			serve_relay_exited(&m->serve, status);
+			continue;
+		}
 		if (ci == POOL_NONE)
 			continue;
 		serve_on_child_exit(&m->serve, ci, status);
@@ -395,6 +399,9 @@ static void dispatch(struct monitor *m, const struct epoll_event *ev)
 		break;
 	case LOOP_SIGNAL:
 		on_signal(m);
+		break;
+	case LOOP_RELAY:
+		serve_on_relay(&m->serve);
 		break;
 	}
 }

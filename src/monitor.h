@@ -32,6 +32,8 @@ struct monitor_setup {
 	int child_stderr;           /* what children get as fd 2: /dev/null,
 	                             * or -1 to keep ours (debug builds) */
 	int null_fd;                /* /dev/null for writing: wrq-devnull uploads */
+	pid_t relay_pid;            /* the fetcher (relay.h), 0 when none */
+	int relay_sock;             /* its socket, -1 when none */
 };
 
 /*

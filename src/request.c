@@ -272,6 +272,18 @@ static int open_download(const struct settings *s, const struct request_site *si
 {
 	struct stat st;
 
+	/* Relayed: the body relay.c checked, in place of a file. */
+	if (r->fd >= 0) {
+		if (fstat(r->fd, &st) < 0) {
+			int e = -errno;
+
+			close(r->fd);
+			r->fd = -1;
+			return e;
+		}
+		*ret_size = (uint64_t)st.st_size;
+		return 0;
+	}
 	r->fd = root_open_file(site->root_fd, r->path, site->world_readable_only, &st);
 	if (r->fd == -ENOENT && s->default_file != NULL &&
 	    tftp_path_normalise(s->default_file, strlen(s->default_file), r->path,

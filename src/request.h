@@ -42,6 +42,8 @@ struct request {
 	struct psep_job job;            /* all but transfer_id */
 	struct client_quirk limits;     /* the client's [client] sections */
 	const char *alias_once;         /* an [alias-once] entry's key (in the policy), or NULL */
+	const char *relay_url;          /* relayed: fd is the body fetched from here */
+	const char *relay_cache;        /* ..and came from the cache so (static), or NULL */
 };
 
 /*

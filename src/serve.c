@@ -11,6 +11,7 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,10 @@ int serve_init(struct serve *sv, const struct monitor_setup *setup, struct loop 
 	for (size_t i = 0; i < sv->n; i++)
 		sv->free_list[sv->n_free++] = (uint32_t)(sv->n - 1 - i);
 	sv->hs_head = sv->hs_tail = sv->q_head = sv->q_tail = NONE;
+	if (relay_init(&sv->relay, setup->relay_pid, setup->relay_sock, s->max_requests) < 0)
+		return -ENOMEM;
+	if (sv->relay.sock >= 0 && loop_watch(loop, sv->relay.sock, LOOP_RELAY, 0) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -148,7 +153,7 @@ static struct log_transfer record_of(const struct transfer *t, const char *resul
 	return (struct log_transfer){
 		.id = t->id, .op = op_name(t->op), .client = t->client, .file = t->file,
 		.mode = tftp_pkt_mode_name(t->mode), .result = result, .options = t->options,
-		.ignored = t->ignored,
+		.ignored = t->ignored, .url = t->relay_url, .cache = t->relay_cache,
 	};
 }
 
@@ -273,6 +278,8 @@ static void release(struct serve *sv, uint32_t ti)
 		upload_abort(&t->upload);
 	free(t->alias_once);
 	t->alias_once = NULL;
+	free(t->relay_url);
+	t->relay_url = NULL;
 	loop_timer_clear(sv->loop, LOOP_TRANSFER, ti);
 	addr_index_remove(&sv->by_peer, ti);
 	addr_index_remove(&sv->by_host, ti);
@@ -368,6 +375,9 @@ static void fill_record(struct serve *sv, struct transfer *t, size_t li,
 	memcpy(t->path, r->path, sizeof(t->path));
 	/* Not fatal when out of memory: the alias is then used once more. */
 	t->alias_once = r->alias_once != NULL ? strdup(r->alias_once) : NULL;
+	/* Out of memory: the log line then lacks the URL. */
+	t->relay_url = r->relay_url != NULL ? strdup(r->relay_url) : NULL;
+	t->relay_cache = r->relay_cache;
 	/* The record owns the file (or the upload's temporary file) now. */
 	r->upload.dir_fd = r->upload.tmp_fd = -1;
 	r->fd = -1;
@@ -614,6 +624,33 @@ static void accept_request(struct serve *sv, size_t li, const struct request_add
 	arm_handshake_timer(sv, ti);
 }
 
+/* A download the relay serves: it waits for the fetcher (serve-relay.c),
+ * or is refused here. False: it is served from the root as ever. */
+static bool relay_request(struct serve *sv, size_t li, const struct request_addr *a,
+			  const uint8_t *buf, size_t len, const struct request *r)
+{
+	char url[RELAY_URL_MAX];
+	unsigned flags = 0;
+	int e = relay_route(sv->s, sv->setup->root_fd, r->path, url, sizeof(url), &flags);
+
+	if (e == 0)
+		return false;
+	if (e < 0) {
+		log_msg(LOG_WARNING, "relay: the link for \"%s\" is no URL we fetch: %s", r->file,
+			strerror(-e));
+		refuse(sv, li, a, "RRQ", r->file, TFTP_ERR_NOTFOUND, METRICS_R_NOT_FOUND,
+		       "File not found");
+		return true;
+	}
+	if (sv->s->relay_client_headers)
+		flags |= RELAY_FETCH_CLIENT_HEADERS;
+	e = relay_submit(&sv->relay, url, flags, r->file, li, a, buf, len);
+	if (e < 0 && e != -EALREADY) /* EALREADY: resent while it waits */
+		refuse(sv, li, a, "RRQ", r->file, TFTP_ERR_UNDEF, METRICS_R_BUSY,
+		       "Server busy, try again later");
+	return true;
+}
+
 void serve_request(struct serve *sv, size_t li, const uint8_t *buf, size_t len,
 		   const struct request_addr *a)
 {
@@ -657,7 +694,43 @@ void serve_request(struct serve *sv, size_t li, const uint8_t *buf, size_t len,
 		       "Another upload of this file is in progress");
 		return;
 	}
+	if (!r.is_upload && relay_enabled(&sv->relay, sv->s) && relay_request(sv, li, a, buf, len, &r))
+		return;
 	accept_request(sv, li, a, &peer, &r);
+}
+
+void serve_relayed(struct serve *sv, const struct relay_waiter *w, const struct relay_answer *ans,
+		   enum tftp_error code, const char *text)
+{
+	struct addr_key peer;
+	struct request r;
+	struct refusal no;
+	struct policy_answer answer;
+
+	/* Decided again: a reload may have changed the policy meanwhile. */
+	if (sv->stopping || !addr_key_from((const struct sockaddr *)&w->addr.peer, true, &peer) ||
+	    addr_index_find(&sv->by_peer, &peer) != ADDR_INDEX_NONE)
+		return;
+	if (request_parse(sv->s, w->pkt, w->len, &r, &no) < 0) {
+		refuse(sv, w->listener, &w->addr, "RRQ", r.file, no.code, no.reason, no.text);
+		return;
+	}
+	if (!decide(sv, w->listener, &w->addr, &peer, &r, &answer))
+		return;
+	if (ans->done.status != RELAY_OK) {
+		refuse(sv, w->listener, &w->addr, "RRQ", r.file, code,
+		       code == TFTP_ERR_NOTFOUND ? METRICS_R_NOT_FOUND : METRICS_R_INTERNAL, text);
+		return;
+	}
+	r.fd = fcntl(ans->fd, F_DUPFD_CLOEXEC, 3);
+	if (r.fd < 0) {
+		refuse(sv, w->listener, &w->addr, "RRQ", r.file, TFTP_ERR_UNDEF, METRICS_R_INTERNAL,
+		       "Internal error");
+		return;
+	}
+	r.relay_url = ans->url;
+	r.relay_cache = relay_cache_name(ans->done.cache);
+	accept_request(sv, w->listener, &w->addr, &peer, &r);
 }
 
 /* ---- one-time aliases -------------------------------------------------- */

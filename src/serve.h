@@ -33,6 +33,7 @@
 #include "monitor.h"
 #include "pool.h"
 #include "rate-limit.h"
+#include "relay.h"
 #include "request.h"
 
 #define OPTIONS_TEXT_MAX 160 /* "blksize=65464 tsize=..." of one transfer */
@@ -70,6 +71,8 @@ struct transfer {
 	uint16_t first_len;    /* 0: the first packet is the job's OACK */
 	bool first_is_last;
 	char *alias_once;          /* an [alias-once] download: its key, to consume on success */
+	char *relay_url;           /* relayed: where the body came from, for the log */
+	const char *relay_cache;   /* ..and how the cache had it (static), or NULL */
 	unsigned sends;        /* of the first packet, by its timer */
 	unsigned answers;      /* of it, to resent requests */
 	unsigned final_acks;
@@ -87,6 +90,7 @@ struct serve {
 	struct pool *pool;
 	size_t n;              /* records */
 	struct transfer *t;
+	struct relay relay;    /* requests waiting for the fetcher */
 	uint32_t *free_list;   /* free records, a stack */
 	size_t n_free;
 	struct addr_index by_peer; /* every record but FREE, by address and port */
@@ -127,6 +131,19 @@ void serve_on_child_message(struct serve *sv, uint32_t ci);
 
 /* Child ci was reaped with this wait status. */
 void serve_on_child_exit(struct serve *sv, uint32_t ci, int status);
+
+/*
+ * A relayed request's fetch ended: decided again as it came, then served
+ * from ans->fd (RELAY_OK), or refused with code and text.
+ */
+void serve_relayed(struct serve *sv, const struct relay_waiter *w, const struct relay_answer *ans,
+		   enum tftp_error code, const char *text);
+
+/* The fetcher's socket is readable: answers for waiting requests. */
+void serve_on_relay(struct serve *sv);
+
+/* The fetcher was reaped with this wait status. */
+void serve_relay_exited(struct serve *sv, int status);
 
 /* Give waiting transfers the children that can be had now. */
 void serve_dispatch(struct serve *sv);

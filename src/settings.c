@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "relay-url.h"
 #include "settings.h"
 #include "tftp-options.h"
 #include "util.h"
@@ -100,6 +101,21 @@ static const char usage_text[] =
 	"      --penalty-malformed=S, --penalty-crash=S, --penalty-min=S, --penalty-max=S\n"
 	"                             seconds a client is refused for malformed requests\n"
 	"                             or a child that died (tftpd(8) PENALTIES)\n"
+	"\n"
+	"HTTP relay (off unless relay or relay-fallback; tftpd.conf(5) RELAY):\n"
+	"      --relay                a symbolic link whose target is an http:// or\n"
+	"                             https:// URL names a remote file (or directory)\n"
+	"      --relay-fallback=URL   a file that does not exist is fetched from URL/NAME\n"
+	"      --relay-client-headers send X-TFTP-Client, X-TFTP-Port and X-TFTP-File\n"
+	"      --relay-ca-file=FILE   trust these CAs for https (default: the system's)\n"
+	"      --relay-user=USER|UID  run the fetcher as USER (default tftp-relay, else\n"
+	"                             uid 65532); never root, the monitor's or the jail's\n"
+	"      --relay-max-fetches=N  fetches at once (1..1024, default 16); more wait\n"
+	"      --relay-max-size=SIZE  largest body fetched (default 1G)\n"
+	"      --relay-timeout=SECONDS one fetch, redirects included (1..3600, default 60)\n"
+	"      --relay-cache-dir=DIR  keep fetched files in DIR, by HTTP's caching rules\n"
+	"                             (default: no cache)\n"
+	"      --relay-cache-size=SIZE bytes of files kept there (default 1G)\n"
 	"\n"
 	"Checking (print, then exit):\n"
 	"      --check-config         validate everything, print the effective settings\n"
@@ -180,6 +196,16 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
 	OPT_STATUS,
+	OPT_RELAY,
+	OPT_RELAY_FALLBACK,
+	OPT_RELAY_CLIENT_HEADERS,
+	OPT_RELAY_CA_FILE,
+	OPT_RELAY_USER,
+	OPT_RELAY_MAX_FETCHES,
+	OPT_RELAY_MAX_SIZE,
+	OPT_RELAY_TIMEOUT,
+	OPT_RELAY_CACHE_DIR,
+	OPT_RELAY_CACHE_SIZE,
 };
 
 #define SHORT_OPTIONS "f:l:u:J:B:W:r:m:cvhV"
@@ -208,6 +234,16 @@ static const struct option long_options[] = {
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "relay", no_argument, NULL, OPT_RELAY },
+	{ "relay-fallback", required_argument, NULL, OPT_RELAY_FALLBACK },
+	{ "relay-client-headers", no_argument, NULL, OPT_RELAY_CLIENT_HEADERS },
+	{ "relay-ca-file", required_argument, NULL, OPT_RELAY_CA_FILE },
+	{ "relay-user", required_argument, NULL, OPT_RELAY_USER },
+	{ "relay-max-fetches", required_argument, NULL, OPT_RELAY_MAX_FETCHES },
+	{ "relay-max-size", required_argument, NULL, OPT_RELAY_MAX_SIZE },
+	{ "relay-timeout", required_argument, NULL, OPT_RELAY_TIMEOUT },
+	{ "relay-cache-dir", required_argument, NULL, OPT_RELAY_CACHE_DIR },
+	{ "relay-cache-size", required_argument, NULL, OPT_RELAY_CACHE_SIZE },
 	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -276,6 +312,8 @@ static const struct number_option number_options[] = {
 	{ OPT_PENALTY_CRASH, 0, 86400, offsetof(struct settings, penalty_crash_s) },
 	{ OPT_PENALTY_MIN, 0, 86400, offsetof(struct settings, penalty_min_s) },
 	{ OPT_PENALTY_MAX, 0, 86400, offsetof(struct settings, penalty_max_s) },
+	{ OPT_RELAY_MAX_FETCHES, 1, 1024, offsetof(struct settings, relay_max_fetches) },
+	{ OPT_RELAY_TIMEOUT, 1, 3600, offsetof(struct settings, relay_timeout_s) },
 };
 
 static int parse_port(const char *s, unsigned *ret)
@@ -634,6 +672,23 @@ static int parse_log_format(const struct parser *p, const char *name, const char
 	return -1;
 }
 
+/* A base URL ending in '/', under which a missing file's name is
+ * fetched: checked now, as relay-url.c will read it for each request. */
+static int parse_relay_fallback(const struct parser *p, const char *name, const char *arg)
+{
+	char url[RELAY_URL_MAX];
+	unsigned flags;
+
+	if (arg[0] == '\0') {
+		p->cfg->relay_fallback = NULL;
+		return -1;
+	}
+	if (relay_url_join(arg, strlen(arg), "x", url, sizeof(url), &flags) < 0)
+		return bad_value(p, name, "'%s' is not an http:// or https:// URL ending in '/'",
+				 arg);
+	return keep_string(p, name, arg, &p->cfg->relay_fallback);
+}
+
 static void drop_lines(struct settings *cfg, enum setting_kind kind)
 {
 	size_t kept = 0;
@@ -722,6 +777,28 @@ static int apply(struct parser *p, const struct option *o, const char *arg)
 			return bad_value(p, name, "'%s' is not a size such as 1048576, 512K, 100M "
 					 "or 4G", arg);
 		return -1;
+	case OPT_RELAY_MAX_SIZE:
+		if (parse_size(arg, &cfg->relay_max_size) < 0 || cfg->relay_max_size == 0)
+			return bad_value(p, name, "'%s' is not a size such as 1048576, 512K, 100M "
+					 "or 4G", arg);
+		return -1;
+	case OPT_RELAY_CACHE_SIZE:
+		if (parse_size(arg, &cfg->relay_cache_size) < 0 || cfg->relay_cache_size == 0)
+			return bad_value(p, name, "'%s' is not a size such as 1048576, 512K, 100M "
+					 "or 4G", arg);
+		return -1;
+	case OPT_RELAY_CACHE_DIR:
+		return keep_string(p, name, arg, &cfg->relay_cache_dir);
+	case OPT_RELAY:
+		return parse_switch(p, name, arg, &cfg->relay);
+	case OPT_RELAY_CLIENT_HEADERS:
+		return parse_switch(p, name, arg, &cfg->relay_client_headers);
+	case OPT_RELAY_FALLBACK:
+		return parse_relay_fallback(p, name, arg);
+	case OPT_RELAY_CA_FILE:
+		return keep_string(p, name, arg, &cfg->relay_ca_file);
+	case OPT_RELAY_USER:
+		return keep_string(p, name, arg, &cfg->relay_user);
 	case 'u':
 		return keep_string(p, name, arg, &cfg->user);
 	case 'J':
@@ -1013,6 +1090,8 @@ static const bool *switch_at(const struct settings *cfg, int key)
 	case OPT_WRQ_DEVNULL: return &cfg->wrq_devnull;
 	case OPT_UPLOAD_DIR_PER_CLIENT: return &cfg->upload_dir_per_client;
 	case OPT_CREATE_CLIENT_DIR: return &cfg->create_client_dir;
+	case OPT_RELAY: return &cfg->relay;
+	case OPT_RELAY_CLIENT_HEADERS: return &cfg->relay_client_headers;
 	default: return NULL;
 	}
 }
@@ -1028,6 +1107,10 @@ static const char *string_at(const struct settings *cfg, int key)
 	case OPT_STATE_DIR: return cfg->state_dir;
 	case OPT_CLIENTS_FILE: return cfg->clients_file;
 	case OPT_METRICS_FILE: return cfg->metrics_file;
+	case OPT_RELAY_FALLBACK: return cfg->relay_fallback;
+	case OPT_RELAY_CA_FILE: return cfg->relay_ca_file;
+	case OPT_RELAY_USER: return cfg->relay_user;
+	case OPT_RELAY_CACHE_DIR: return cfg->relay_cache_dir;
 	default: return NULL;
 	}
 }
@@ -1076,6 +1159,12 @@ static void print_special(const struct settings *cfg, int key, FILE *out)
 	case OPT_MAX_UPLOAD:
 		if (cfg->max_upload != 0)
 			fprintf(out, "max-upload-size = %llu\n", (unsigned long long)cfg->max_upload);
+		break;
+	case OPT_RELAY_MAX_SIZE:
+		fprintf(out, "relay-max-size = %llu\n", (unsigned long long)cfg->relay_max_size);
+		break;
+	case OPT_RELAY_CACHE_SIZE:
+		fprintf(out, "relay-cache-size = %llu\n", (unsigned long long)cfg->relay_cache_size);
 		break;
 	case OPT_LOG_FORMAT:
 		fprintf(out, "log-format = %s\n", cfg->log_format == LOG_FORMAT_JSON ? "json" : "text");
@@ -1172,6 +1261,10 @@ static void set_defaults(struct settings *cfg)
 	cfg->state_dir = DEFAULT_STATE_DIR;
 	cfg->penalty_malformed_s = 1;
 	cfg->penalty_crash_s = 90;
+	cfg->relay_max_fetches = 16;
+	cfg->relay_max_size = 1ull << 30;
+	cfg->relay_timeout_s = 60;
+	cfg->relay_cache_size = 1ull << 30;
 	cfg->penalty_min_s = 15;
 	cfg->penalty_max_s = 600;
 }

@@ -94,6 +94,17 @@ struct settings {
 	bool create_client_dir;     /* ..which is created when missing */
 	bool write_only;            /* every RRQ is refused */
 	bool wrq_devnull;           /* uploads are accepted and discarded */
+	/* The HTTP relay (relay.h), off by default. */
+	bool relay;                 /* URL symbolic links are fetched */
+	const char *relay_fallback; /* a missing file is fetched from here + name */
+	bool relay_client_headers;  /* X-TFTP-Client, X-TFTP-Port, X-TFTP-File */
+	const char *relay_ca_file;  /* NULL: the system's CA store */
+	const char *relay_user;     /* NULL: "tftp-relay", else uid 65532 */
+	unsigned relay_max_fetches;
+	uint64_t relay_max_size;    /* bytes of one body */
+	unsigned relay_timeout_s;
+	const char *relay_cache_dir;  /* NULL: no cache */
+	uint64_t relay_cache_size;    /* bytes of bodies kept */
 	/* Per client. */
 	unsigned max_transfers_per_client;  /* 0: no limit */
 	unsigned max_rate_per_client;       /* requests per second, 0: no limit */

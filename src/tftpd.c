@@ -17,7 +17,9 @@
  *      reloads, the directories of the files the monitor writes later
  *      (alias-once state, metrics-file), and /dev/null for the children's
  *      stderr and wrq-devnull;
- *   6. started as root: chroot into the root, switch to the service user
+ *   6. fork the relay's fetcher when the relay is on (it jails itself
+ *      and must never see the root, so it goes before the chroot); then,
+ *      started as root: chroot into the root, switch to the service user
  *      and keep only the capabilities caps.h lists; in every case not
  *      dumpable; remove temporary files of uploads cut short;
  *   7. drop CAP_NET_BIND_SERVICE when no port needs it; generate the
@@ -48,6 +50,7 @@
 #include "addr-index.h"
 #include "caps.h"
 #include "checks.h"
+#include "relay-start.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics-file.h"
@@ -419,6 +422,10 @@ int main(int argc, char **argv)
 #endif
 
 	/* 6 */
+	/* The fetcher must never see the root: forked before the chroot. */
+	if (relay_start(&s, privileged, service.uid, jail.uid, setup.child_stderr,
+			&setup.relay_pid, &setup.relay_sock) < 0)
+		return EXIT_RUNTIME;
 	if (privileged) {
 		if (confine(setup.root_fd, s.root, &service) < 0)
 			return EXIT_RUNTIME;

@@ -21,6 +21,7 @@ CHECK_TESTS += tests/check-client-limits
 CHECK_TESTS += tests/check-remap
 CHECK_TESTS += tests/check-metrics
 CHECK_TESTS += tests/check-tftpc
+CHECK_TESTS += tests/check-relay
 check_PROGRAMS += $(CHECK_TESTS)
 TESTS += $(CHECK_TESTS)
 endif
@@ -29,6 +30,10 @@ CHECK_CFLAGS_ALL = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_packet_SOURCES = tests/check-packet.c
 tests_check_packet_CFLAGS = $(CHECK_CFLAGS_ALL)
 tests_check_packet_LDADD = libcloister.a $(CHECK_LIBS)
+
+tests_check_relay_SOURCES = tests/check-relay.c
+tests_check_relay_CFLAGS = $(CHECK_CFLAGS_ALL)
+tests_check_relay_LDADD = libcloister.a $(CHECK_LIBS)
 
 tests_check_path_SOURCES = tests/check-path.c
 tests_check_path_CFLAGS = $(CHECK_CFLAGS_ALL)
@@ -115,6 +120,7 @@ tests_rawclient_LDADD = libcloister.a
 INTEGRATION_TESTS = \
 	tests/integration/cli.sh \
 	tests/integration/rrq-clients.sh \
+	tests/integration/relay.sh \
 	tests/integration/refusals.sh \
 	tests/integration/privileges.sh \
 	tests/integration/child-death.sh \
@@ -160,11 +166,17 @@ FUZZERS += tests/fuzz/fuzz-decide
 FUZZERS += tests/fuzz/fuzz-client-limits
 FUZZERS += tests/fuzz/fuzz-remap
 FUZZERS += tests/fuzz/fuzz-tftpc
+FUZZERS += tests/fuzz/fuzz-relay
 noinst_PROGRAMS += $(FUZZERS)
 tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz-packet.c
 tests_fuzz_fuzz_packet_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_packet_LDFLAGS = $(FUZZ_FLAGS)
 tests_fuzz_fuzz_packet_LDADD = libcloister.a
+tests_fuzz_fuzz_relay_SOURCES = tests/fuzz/fuzz-relay.c
+tests_fuzz_fuzz_relay_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+tests_fuzz_fuzz_relay_LDFLAGS = $(FUZZ_FLAGS)
+tests_fuzz_fuzz_relay_LDADD = libcloister.a
+
 tests_fuzz_fuzz_path_SOURCES = tests/fuzz/fuzz-path.c
 tests_fuzz_fuzz_path_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 tests_fuzz_fuzz_path_LDFLAGS = $(FUZZ_FLAGS)
