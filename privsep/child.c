@@ -37,6 +37,7 @@
 
 struct child_io {
 	int file;
+	struct file_stream stream; /* PSEP_JOB_STREAM: file is a pipe */
 	int sock;
 	int monitor;      /* socketpair end, for the report */
 	struct udp_sender out; /* on sock */
@@ -149,6 +150,11 @@ static ssize_t io_readv(void *ctx, const struct iovec *iov, int iovcnt, uint64_t
 	return file_preadv_full(((struct child_io *)ctx)->file, iov, iovcnt, off);
 }
 
+static ssize_t io_stream_readv(void *ctx, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	return file_stream_readv(&((struct child_io *)ctx)->stream, iov, iovcnt, off);
+}
+
 static int io_write(void *ctx, const uint8_t *buf, size_t len, uint64_t off)
 {
 	return file_pwrite_full(((struct child_io *)ctx)->file, buf, len, off);
@@ -190,7 +196,8 @@ static void run_job(int sock, const struct psep_job *job, int fds[PSEP_MSG_MAX_F
 {
 	struct child_io c = { .file = fds[PSEP_FD_FILE], .sock = fds[PSEP_FD_SOCKET],
 			      .monitor = sock, .out = { .sock = fds[PSEP_FD_SOCKET], .gso = true },
-			      .upload = job->opcode == TFTP_OP_WRQ };
+			      .upload = job->opcode == TFTP_OP_WRQ,
+			      .stream = { .fd = fds[PSEP_FD_FILE], .size = job->file_size } };
 	struct transfer_io io = {
 		.ctx = &c, .send = io_send, .send_batch = io_send_batch, .recv = io_recv,
 		.readv = io_readv, .write = io_write, .sync = io_sync, .now_us = io_now,
@@ -200,6 +207,10 @@ static void run_job(int sock, const struct psep_job *job, int fds[PSEP_MSG_MAX_F
 	size_t size = transfer_buffer_size(job);
 	void *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
+	/* A relayed body while it arrives: read in order, exactly its size,
+	 * so that a body cut short ends as an error, never as a short file. */
+	if (job->flags & PSEP_JOB_STREAM)
+		io.readv = io_stream_readv;
 	if (buf == MAP_FAILED) {
 		memset(&res, 0, sizeof(res));
 		res.transfer_id = job->transfer_id;

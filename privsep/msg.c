@@ -142,7 +142,11 @@ static int validate_job(const struct psep_job *j)
 		return -EINVAL;
 	/* Karn's rule needs to know about resends only of a packet sent,
 	 * and only a packet sent was timed. */
-	if (j->first_sent_usec == 0 && (j->flags != 0 || j->first_rtt_usec != 0))
+	if (j->first_sent_usec == 0 &&
+	    ((j->flags & PSEP_JOB_FIRST_RESENT) || j->first_rtt_usec != 0))
+		return -EINVAL;
+	/* A stream is downloaded, and its first bytes are the child's to read. */
+	if ((j->flags & PSEP_JOB_STREAM) && (j->opcode != TFTP_OP_RRQ || j->oack_len == 0))
 		return -EINVAL;
 	if (j->first_rtt_usec > 255000000)
 		return -EINVAL;
@@ -385,15 +389,19 @@ static bool is_dev_null(const struct stat *st)
 }
 
 /* Only fstat: the child runs this under its seccomp filter. A download
- * reads a regular file; an upload writes one, or /dev/null. */
-static int check_job_fds(const int *fds, bool upload)
+ * reads a regular file, or a pipe when the job says it is a stream; an
+ * upload writes a regular file, or /dev/null. */
+static int check_job_fds(const int *fds, const struct psep_job *job)
 {
+	bool upload = job->opcode == TFTP_OP_WRQ;
 	struct stat file, sock;
 
 	if (fstat(fds[PSEP_FD_FILE], &file) < 0 || fstat(fds[PSEP_FD_SOCKET], &sock) < 0)
 		return -errno;
 	if (!S_ISSOCK(sock.st_mode))
 		return -EBADF;
+	if (job->flags & PSEP_JOB_STREAM)
+		return S_ISFIFO(file.st_mode) ? 0 : -EBADF;
 	return S_ISREG(file.st_mode) || (upload && is_dev_null(&file)) ? 0 : -EBADF;
 }
 
@@ -440,7 +448,7 @@ int psep_msg_recv(int sock, struct psep_msg *ret_msg, int ret_fds[PSEP_MSG_MAX_F
 	if (nfds != (size_t)psep_msg_nfds(m.type))
 		goto fail;
 	if (m.type == PSEP_MSG_JOB &&
-	    (r = check_job_fds(fds, m.job.opcode == TFTP_OP_WRQ)) < 0)
+	    (r = check_job_fds(fds, &m.job)) < 0)
 		goto fail;
 	memcpy(ret_msg, &m, sizeof(m));
 	if (nfds > 0)

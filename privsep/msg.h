@@ -41,14 +41,19 @@ enum psep_msg_type {
 };
 
 enum psep_job_fd {
-	PSEP_FD_FILE = 0,   /* regular file, opened for reading (RRQ) or writing (WRQ) */
+	PSEP_FD_FILE = 0,   /* regular file, opened for reading (RRQ) or writing (WRQ);
+	                     * the read end of a pipe for a PSEP_JOB_STREAM job */
 	PSEP_FD_SOCKET = 1, /* UDP socket connected to the client */
 };
 
 /* psep_job.flags */
 enum psep_job_flag {
 	PSEP_JOB_FIRST_RESENT = 1 << 0, /* the first packet went out more than once */
-	PSEP_JOB_FLAGS_ALL = PSEP_JOB_FIRST_RESENT,
+	/* RRQ: the file is a pipe that carries exactly file_size bytes (a
+	 * relayed body while it arrives), read once, in order; the first
+	 * packet was an OACK, as only the child reads the pipe. */
+	PSEP_JOB_STREAM = 1 << 1,
+	PSEP_JOB_FLAGS_ALL = PSEP_JOB_FIRST_RESENT | PSEP_JOB_STREAM,
 };
 
 /* What the monitor decided; the child moves bytes accordingly. */

@@ -42,6 +42,7 @@ static const int child_allow[] = {
 	/* setsockopt: UDP_SEGMENT only (add_arg_rules) */
 	/* the file (file-io.c) */
 	SCMP_SYS(preadv),       /* RRQ: a window of blocks straight into their packets */
+	SCMP_SYS(readv),        /* RRQ of a relayed stream: a pipe has no offsets */
 	SCMP_SYS(pwrite64),     /* WRQ: a window of data at its offset */
 	SCMP_SYS(fdatasync),    /* WRQ: data on disk before the result says done */
 	SCMP_SYS(fstat),        /* psep_msg_recv checks the type of a job's fds */

@@ -897,7 +897,8 @@ static bool hand_off(struct serve *sv, uint32_t ti, uint32_t ci)
 
 	t->job.first_sent_usec = t->sent_us;
 	/* Karn's rule: a resent first packet times no round trip. */
-	t->job.flags = t->sends + t->answers > 1 ? PSEP_JOB_FIRST_RESENT : 0;
+	t->job.flags = (t->job.flags & PSEP_JOB_STREAM) |
+		       (t->sends + t->answers > 1 ? PSEP_JOB_FIRST_RESENT : 0);
 	fds[PSEP_FD_FILE] = t->is_upload ? t->upload.tmp_fd : t->file_fd;
 	fds[PSEP_FD_SOCKET] = t->sock;
 	if (pool_send_job(sv->pool, ci, &t->job, fds, ti) < 0)

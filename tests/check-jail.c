@@ -250,8 +250,9 @@ START_TEST(test_deny_fork)
 }
 END_TEST
 
-/* File calls the child never makes: it reads with preadv, writes with
- * pwrite and syncs with fdatasync (file-io.c, child.c). */
+/* File calls the child never makes: it reads with preadv (readv only for
+ * a stream, which has no offset), writes with pwrite and syncs with
+ * fdatasync (file-io.c, child.c). */
 static int jail_with_file(void)
 {
 	char path[] = "/tmp/check-jail-XXXXXX";
@@ -351,6 +352,29 @@ START_TEST(test_allow_file)
 		_exit(15);
 	if (close(fd) < 0)
 		_exit(16);
+	_exit(0);
+}
+END_TEST
+
+/* A relayed stream is read with readv from a pipe (file-io.c). */
+START_TEST(test_allow_stream)
+{
+	char buf[4];
+	int p[2], sv[2];
+
+	pair(sv);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "abcd", 4), 4);
+	close(p[1]);
+	send_fds(sv[0], &p[0], 1);
+	close(p[0]);
+	jail_or_exit(sv[1], JAIL_UID);
+	if (!recv_fds(sv[1], &p[0], 1))
+		_exit(10);
+	if (readv(p[0], &(struct iovec){ buf, 3 }, 1) != 3 || memcmp(buf, "abc", 3) != 0)
+		_exit(11);
+	if (readv(p[0], &(struct iovec){ buf, 4 }, 1) != 1 || readv(p[0], &(struct iovec){ buf, 4 }, 1) != 0)
+		_exit(12);
 	_exit(0);
 }
 END_TEST
@@ -1008,6 +1032,7 @@ static Suite *jail_suite(void)
 
 	tcase_set_timeout(allow, 10);
 	tcase_add_test(allow, test_allow_file);
+	tcase_add_test(allow, test_allow_stream);
 	tcase_add_test(allow, test_allow_udp);
 	tcase_add_test(allow, test_allow_memory);
 	tcase_add_test(allow, test_enosys_probes);

@@ -250,7 +250,8 @@ static const struct bound bounds[] = {
 	{ "mode 3", JOB(mode, 17), 3, 0 },
 	{ "rollover 1", JOB(rollover, 18), 1, 1 },
 	{ "rollover 2", JOB(rollover, 18), 2, 0 },
-	{ "flags unknown bit", JOB(flags, 19), 2, 0 },
+	{ "flags unknown bit", JOB(flags, 19), 4, 0 },
+	{ "flags stream, no OACK", JOB(flags, 19), PSEP_JOB_STREAM, 0 },
 	{ "flags 0x80", JOB(flags, 19), 0x80, 0 },
 	{ "flags resent, nothing sent", JOB(flags, 19), PSEP_JOB_FIRST_RESENT, 0 },
 	{ "blksize 7", JOB(blksize, 20), 7, 0 },
@@ -388,6 +389,29 @@ START_TEST(test_cross_fields)
 	ck_assert_int_eq(encode(&m, buf), JOB_LEN);
 	put_le(buf + 16, TFTP_OP_WRQ, 1);
 	assert_decode_fails(buf, JOB_LEN, -EINVAL);
+
+	/* A stream is a download whose first packet was an OACK. */
+	make_job(&m);
+	m.job.flags = PSEP_JOB_STREAM;
+	m.job.oack_len = 4;
+	memcpy(m.job.oack, "\0\6a", 3);
+	ck_assert_int_eq(encode(&m, buf), JOB_LEN);
+	ck_assert_int_eq(psep_msg_decode(buf, JOB_LEN, &m), 0);
+	ck_assert_uint_eq(m.job.flags, PSEP_JOB_STREAM);
+	put_le(buf + 16, TFTP_OP_WRQ, 1);
+	assert_decode_fails(buf, JOB_LEN, -EINVAL);
+	m.job.opcode = TFTP_OP_WRQ;
+	ck_assert_int_eq(encode(&m, buf), -EINVAL);
+	make_job(&m);
+	m.job.flags = PSEP_JOB_STREAM;
+	ck_assert_int_eq(encode(&m, buf), -EINVAL);
+	/* ..and a stream alone needs no first send, unlike FIRST_RESENT. */
+	m.job.flags = PSEP_JOB_STREAM | PSEP_JOB_FIRST_RESENT;
+	m.job.oack_len = 1;
+	m.job.oack[0] = 6;
+	ck_assert_int_eq(encode(&m, buf), -EINVAL);
+	m.job.first_sent_usec = 1;
+	ck_assert_int_eq(encode(&m, buf), JOB_LEN);
 
 	/* Bytes past oack_len are zero: nothing rides along unchecked. */
 	make_job(&m);
@@ -736,11 +760,29 @@ START_TEST(test_job_fd_types)
 		{ dir, udp },
 		{ file, file },
 		{ file, pfd[0] },
+		{ pfd[0], udp }, /* a pipe, and the job says no stream */
 	};
 	make_job(&m);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ck_assert_int_eq(psep_msg_send(sv[0], &m, cases[i], 2), 0);
 		assert_recv_fails(sv[1], -EBADF);
+	}
+	/* A stream job: a pipe and only a pipe. */
+	m.job.flags = PSEP_JOB_STREAM;
+	m.job.oack_len = 1;
+	m.job.oack[0] = 6;
+	ck_assert_int_eq(psep_msg_send(sv[0], &m, (const int[]){ file, udp }, 2), 0);
+	assert_recv_fails(sv[1], -EBADF);
+	ck_assert_int_eq(psep_msg_send(sv[0], &m, (const int[]){ pfd[0], udp }, 2), 0);
+	{
+		struct psep_msg got;
+		int fds[PSEP_MSG_MAX_FDS] = { -1, -1 };
+
+		ck_assert_int_eq(psep_msg_recv(sv[1], &got, fds), 0);
+		ck_assert_uint_eq(got.job.flags, PSEP_JOB_STREAM);
+		ck_assert_int_ge(fds[PSEP_FD_FILE], 0);
+		close(fds[PSEP_FD_FILE]);
+		close(fds[PSEP_FD_SOCKET]);
 	}
 }
 END_TEST

@@ -14,9 +14,11 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "file-io.h"
 #include "util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -158,6 +160,119 @@ START_TEST(test_closep)
 }
 END_TEST
 
+/* ---- a streamed body, read in order (file-io.c) ---- */
+
+/* A writer process that sends text in pieces of `piece` bytes with a
+ * pause between them, so that the reader meets short reads, then closes. */
+static int stream_of(const char *text, size_t len, size_t piece)
+{
+	int p[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		for (size_t at = 0; at < len; at += piece) {
+			size_t n = len - at < piece ? len - at : piece;
+
+			if (write(p[1], text + at, n) != (ssize_t)n)
+				_exit(1);
+			usleep(5000);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	return p[0];
+}
+
+static const char body[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+#define BODY_LEN (sizeof(body) - 1)
+
+START_TEST(test_stream_short_reads)
+{
+	struct file_stream st = { .fd = stream_of(body, BODY_LEN, 3), .size = BODY_LEN };
+	char a[5], b[20], c[64];
+	struct iovec two[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+
+	/* 25 bytes from pieces of 3: every buffer filled all the same */
+	ck_assert_int_eq(file_stream_readv(&st, two, 2, 0), 25);
+	ck_assert_int_eq(memcmp(a, body, 5), 0);
+	ck_assert_int_eq(memcmp(b, body + 5, 20), 0);
+	/* more asked than is left: the rest, and the end is checked */
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, sizeof(c) }, 1, 25), 11);
+	ck_assert_int_eq(memcmp(c, body + 25, 11), 0);
+	/* at the end, a read gives nothing, as a file's would */
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, sizeof(c) }, 1, BODY_LEN), 0);
+	close(st.fd);
+}
+END_TEST
+
+START_TEST(test_stream_exact_end)
+{
+	struct file_stream st = { .fd = stream_of(body, BODY_LEN, BODY_LEN), .size = BODY_LEN };
+	char c[BODY_LEN];
+
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, sizeof(c) }, 1, 0),
+			 (int)BODY_LEN);
+	ck_assert_int_eq(memcmp(c, body, BODY_LEN), 0);
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, 1 }, 1, BODY_LEN), 0);
+	close(st.fd);
+}
+END_TEST
+
+START_TEST(test_stream_cut_short)
+{
+	/* 36 bytes sent where 40 were announced */
+	struct file_stream st = { .fd = stream_of(body, BODY_LEN, 7), .size = BODY_LEN + 4 };
+	char c[64];
+
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, 30 }, 1, 0), 30);
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, sizeof(c) }, 1, 30), -EIO);
+	close(st.fd);
+}
+END_TEST
+
+START_TEST(test_stream_too_long)
+{
+	/* 36 bytes sent where 30 were announced */
+	struct file_stream st = { .fd = stream_of(body, BODY_LEN, 4), .size = 30 };
+	char c[64];
+
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, 30 }, 1, 0), 30);
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, sizeof(c) }, 1, 30), -EIO);
+	close(st.fd);
+}
+END_TEST
+
+START_TEST(test_stream_too_long_at_once)
+{
+	struct file_stream st = { .fd = stream_of(body, BODY_LEN, BODY_LEN), .size = 30 };
+	char c[64];
+
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, sizeof(c) }, 1, 0), -EIO);
+	close(st.fd);
+}
+END_TEST
+
+START_TEST(test_stream_offset)
+{
+	struct file_stream st = { .fd = stream_of(body, BODY_LEN, BODY_LEN), .size = BODY_LEN };
+	char c[8];
+
+	/* forward, skipping a block */
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, 4 }, 1, 4), -ESPIPE);
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, 4 }, 1, 0), 4);
+	/* back, a block again */
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, 4 }, 1, 0), -ESPIPE);
+	ck_assert_int_eq(file_stream_readv(&st, &(struct iovec){ c, 4 }, 1, 4), 4);
+	ck_assert_int_eq(memcmp(c, body + 4, 4), 0);
+	ck_assert_uint_eq(st.done, 8);
+	close(st.fd);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -172,6 +287,15 @@ static Suite *util_suite(void)
 	tc = tcase_create("system");
 	tcase_add_test(tc, test_now_usec);
 	tcase_add_test(tc, test_closep);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stream");
+	tcase_add_test(tc, test_stream_short_reads);
+	tcase_add_test(tc, test_stream_exact_end);
+	tcase_add_test(tc, test_stream_cut_short);
+	tcase_add_test(tc, test_stream_too_long);
+	tcase_add_test(tc, test_stream_too_long_at_once);
+	tcase_add_test(tc, test_stream_offset);
 	suite_add_tcase(s, tc);
 	return s;
 }
