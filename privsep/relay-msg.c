@@ -16,7 +16,7 @@
 
 #define HDR_LEN 4
 #define FETCH_LEN (4 + 4 + 2 + RELAY_CLIENT_MAX + RELAY_FILE_MAX + RELAY_URL_MAX)
-#define DONE_LEN (4 + 4 + 4 + 8 + 4 + RELAY_DETAIL_MAX)
+#define DONE_LEN (4 + 4 + 4 + 8 + 4 + 4 + RELAY_DETAIL_MAX)
 
 struct cursor {
 	uint8_t *w;       /* encoding */
@@ -93,6 +93,11 @@ static bool done_valid(const struct relay_done *d)
 		return false;
 	if (d->http_status != 0 && (d->http_status < 100 || d->http_status > 999))
 		return false;
+	/* A stream is what was just fetched, never stored nor from the cache. */
+	if ((d->flags & ~(uint32_t)RELAY_DONE_FLAGS_ALL) != 0 ||
+	    ((d->flags & RELAY_DONE_STREAM) &&
+	     (d->status != RELAY_OK || d->cache != RELAY_CACHE_NONE)))
+		return false;
 	if (d->status == RELAY_OK)
 		return d->http_status == 200;
 	if (d->size != 0)
@@ -126,6 +131,7 @@ int relay_msg_encode(const struct relay_msg *msg, uint8_t *buf, size_t size)
 		put(&c, msg->done.http_status, 4);
 		put(&c, msg->done.size, 8);
 		put(&c, msg->done.cache, 4);
+		put(&c, msg->done.flags, 4);
 		put_str(&c, msg->done.detail, sizeof(msg->done.detail));
 	}
 	return (int)c.at;
@@ -154,6 +160,7 @@ int relay_msg_decode(const uint8_t *buf, size_t len, struct relay_msg *ret_msg)
 		m.done.http_status = (uint32_t)get(&c, 4);
 		m.done.size = get(&c, 8);
 		m.done.cache = (uint32_t)get(&c, 4);
+		m.done.flags = (uint32_t)get(&c, 4);
 		if (!get_str(&c, m.done.detail, sizeof(m.done.detail)) || !done_valid(&m.done))
 			return -EINVAL;
 	} else if (m.type != RELAY_MSG_READY || len != HDR_LEN) {

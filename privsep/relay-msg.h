@@ -12,7 +12,10 @@
  *
  * A body is a memfd sealed against any change (what was just fetched),
  * or, from the cache (HIT, REVALIDATED, STALE), a cache file opened
- * read-only.
+ * read-only, or, when the monitor allowed it (RELAY_FETCH_STREAM) and the
+ * DONE says RELAY_DONE_STREAM, the read end of a pipe that the fetcher
+ * fills with the body as it arrives: exactly size bytes (the origin's
+ * Content-Length), and fewer only when the fetch fails on the way.
  *
  * The monitor asks for each URL once at a time (it keeps the requests
  * that wait for it); the fetcher answers every FETCH with one DONE for
@@ -28,7 +31,7 @@
 
 #include "relay-url.h"
 
-#define RELAY_MSG_VERSION 2
+#define RELAY_MSG_VERSION 3
 #define RELAY_CLIENT_MAX 96   /* "[2001:db8::1]", "[fe80::1%eth0]", with NUL */
 #define RELAY_FILE_MAX 512    /* the client's name, escaped, with NUL */
 #define RELAY_DETAIL_MAX 128  /* why a fetch failed, with NUL */
@@ -43,7 +46,9 @@ enum relay_msg_type {
 /* relay_fetch.flags: the URL's modifiers (relay-url.h), and: */
 enum relay_fetch_flag {
 	RELAY_FETCH_CLIENT_HEADERS = 1u << 8, /* send X-TFTP-Client/Port/File */
-	RELAY_FETCH_FLAGS_ALL = RELAY_URL_FLAGS_ALL | RELAY_FETCH_CLIENT_HEADERS,
+	RELAY_FETCH_STREAM = 1u << 9,         /* a pipe may answer (nocompress only) */
+	RELAY_FETCH_FLAGS_ALL = RELAY_URL_FLAGS_ALL | RELAY_FETCH_CLIENT_HEADERS |
+				RELAY_FETCH_STREAM,
 };
 
 struct relay_fetch {
@@ -76,12 +81,19 @@ enum relay_cache {
 	RELAY_CACHE_MAX = 4,
 };
 
+/* relay_done.flags */
+enum relay_done_flag {
+	RELAY_DONE_STREAM = 1u << 0, /* the fd is a pipe: RELAY_OK, cache NONE */
+	RELAY_DONE_FLAGS_ALL = RELAY_DONE_STREAM,
+};
+
 struct relay_done {
 	uint32_t id;
 	uint32_t status;       /* enum relay_status */
 	uint32_t http_status;  /* 0 when no answer came, else 100..999 */
 	uint64_t size;         /* RELAY_OK: bytes of the body */
 	uint32_t cache;        /* enum relay_cache; NONE unless RELAY_OK */
+	uint32_t flags;        /* enum relay_done_flag */
 	char detail[RELAY_DETAIL_MAX]; /* libcurl's words when it failed */
 };
 

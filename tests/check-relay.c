@@ -164,6 +164,50 @@ START_TEST(test_roundtrip)
 }
 END_TEST
 
+/* A stream: allowed by the monitor in FETCH, said by the fetcher in DONE,
+ * and only for a body just fetched. */
+START_TEST(test_stream_flags)
+{
+	uint8_t buf[RELAY_MSG_MAX];
+	struct relay_msg m = fetch_msg(), out;
+	int n;
+
+	m.fetch.flags = RELAY_URL_NOCOMPRESS | RELAY_FETCH_STREAM;
+	n = relay_msg_encode(&m, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(relay_msg_decode(buf, (size_t)n, &out), 0);
+	ck_assert_uint_eq(out.fetch.flags, RELAY_URL_NOCOMPRESS | RELAY_FETCH_STREAM);
+
+	m = done_msg();
+	m.done.flags = RELAY_DONE_STREAM;
+	n = relay_msg_encode(&m, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(relay_msg_decode(buf, (size_t)n, &out), 0);
+	ck_assert_uint_eq(out.done.flags, RELAY_DONE_STREAM);
+	ck_assert_uint_eq(relay_msg_nfds(&out), 1);
+	/* the flags word follows cache, before detail: unknown bits refused */
+	buf[n - RELAY_DETAIL_MAX - 4] = 2;
+	ck_assert_int_eq(relay_msg_decode(buf, (size_t)n, &out), -EINVAL);
+	m.done.flags = 2;
+	ck_assert_int_eq(relay_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	/* never from the cache */
+	m.done.flags = RELAY_DONE_STREAM;
+	m.done.cache = RELAY_CACHE_HIT;
+	ck_assert_int_eq(relay_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	m.done.cache = RELAY_CACHE_MISS;
+	ck_assert_int_eq(relay_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	/* never with a failure */
+	m = done_msg();
+	m.done.status = RELAY_FAILED;
+	m.done.http_status = 0;
+	m.done.size = 0;
+	m.done.flags = RELAY_DONE_STREAM;
+	ck_assert_int_eq(relay_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	m.done.flags = 0;
+	ck_assert_int_gt(relay_msg_encode(&m, buf, sizeof(buf)), 0);
+}
+END_TEST
+
 /* Every field the decoder checks, one bad value each. */
 START_TEST(test_invalid)
 {
@@ -341,6 +385,7 @@ static Suite *relay_suite(void)
 	tc = tcase_create("msg");
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_invalid);
+	tcase_add_test(tc, test_stream_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }
