@@ -6,6 +6,16 @@
  * resolver adds a thread per name lookup, nothing else does. Requests
  * beyond max_fetches wait in a bounded queue, first come first served.
  * Every FETCH gets exactly one DONE.
+ *
+ * A body is answered when it is complete, except a stream: when the
+ * monitor allows it (RELAY_FETCH_STREAM, a +nocompress link) and the
+ * origin gives a Content-Length, the DONE goes as soon as the first bytes
+ * arrive, with the read end of a pipe, and the body follows into the
+ * pipe. The fetcher never blocks on it: its end is non-blocking, what does
+ * not fit waits in a buffer of one write's size, and the transfer is
+ * paused (curl_easy_pause) until the pipe takes it, so the TFTP client's
+ * pace is the fetch's. A stream that fails on the way is a pipe closed
+ * early: the child sees fewer bytes than it was promised, an error.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -39,8 +49,12 @@
 #define QUEUE_MAX 4096      /* waiting requests; more are answered "busy" */
 #define MAX_REDIRS 5
 #define READY_WAIT_MS 10000 /* TLS library set-up on a loaded machine */
+#define STREAM_PIPE_SIZE (1 << 20) /* /proc/sys/fs/pipe-max-size by default */
+
+struct fetcher;
 
 struct fetch {
+	struct fetcher *fr;
 	bool used;
 	uint32_t id;
 	CURL *easy;
@@ -54,6 +68,14 @@ struct fetch {
 	struct http_cache_info info; /* of the final response */
 	bool cached;              /* entry holds a stale copy, being revalidated */
 	struct http_cache_entry entry;
+	/* a stream (RELAY_DONE_STREAM): pipe is its write end, non-blocking */
+	int pipe;
+	uint64_t length;          /* the Content-Length promised */
+	uint8_t *held;            /* bytes curl gave that the pipe did not take */
+	size_t held_len, held_size;
+	bool paused;              /* curl_easy_pause until held is written */
+	bool broken;              /* the reader went away */
+	bool draining;            /* curl is done; held still to write */
 };
 
 struct fetcher {
@@ -66,12 +88,14 @@ struct fetcher {
 	struct relay_fetch *queue; /* a ring of QUEUE_MAX */
 	size_t q_head, q_len;
 	struct fetcher_cache cache;
+	struct curl_waitfd *waits; /* the socket, and a pipe per stream */
 };
 
 /* ---- answers ------------------------------------------------------------ */
 
-static void answer(struct fetcher *fr, uint32_t id, enum relay_status status, long http,
-		   const char *detail, uint64_t size, int fd, enum relay_cache cache)
+static void answer_as(struct fetcher *fr, uint32_t id, enum relay_status status, long http,
+		      const char *detail, uint64_t size, int fd, enum relay_cache cache,
+		      uint32_t flags)
 {
 	struct relay_msg m = { .type = RELAY_MSG_DONE };
 
@@ -82,11 +106,18 @@ static void answer(struct fetcher *fr, uint32_t id, enum relay_status status, lo
 	if (status == RELAY_HTTP && m.done.http_status == 0)
 		m.done.status = RELAY_FAILED;
 	m.done.size = size;
+	m.done.flags = flags;
 	/* libcurl's text is ours to send, but printable ASCII only */
 	for (size_t i = 0; detail != NULL && detail[i] != '\0' && i + 1 < sizeof(m.done.detail); i++)
 		m.done.detail[i] = detail[i] >= 0x20 && detail[i] < 0x7f ? detail[i] : '?';
 	/* A monitor that went away ends us through the next receive. */
 	(void)relay_msg_send(fr->sock, &m, fd);
+}
+
+static void answer(struct fetcher *fr, uint32_t id, enum relay_status status, long http,
+		   const char *detail, uint64_t size, int fd, enum relay_cache cache)
+{
+	answer_as(fr, id, status, http, detail, size, fd, cache, 0);
 }
 
 static enum relay_status status_of(CURLcode rc, const struct fetch *f, long http)
@@ -180,11 +211,68 @@ static void answer_fetched(struct fetcher *fr, struct fetch *f, long http)
 	answer(fr, f->id, RELAY_OK, http, "", f->size, f->body, how);
 }
 
+static void release(struct fetcher *fr, struct fetch *f)
+{
+	if (f->body >= 0)
+		close(f->body);
+	if (f->pipe >= 0)
+		close(f->pipe);
+	free(f->held);
+	*f = (struct fetch){ .body = -1, .pipe = -1 };
+	fr->running--;
+}
+
+/* The rest of a stream into its pipe: 0 when all of it went, -EAGAIN when
+ * the pipe is full, another -errno when the reader is gone. */
+static int flush_held(struct fetch *f)
+{
+	size_t done = 0;
+	int e = 0;
+
+	while (done < f->held_len) {
+		ssize_t w = write(f->pipe, f->held + done, f->held_len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			e = -errno;
+			break;
+		}
+		done += (size_t)w;
+	}
+	memmove(f->held, f->held + done, f->held_len - done);
+	f->held_len -= done;
+	if (e < 0 && e != -EAGAIN)
+		f->broken = true;
+	return e;
+}
+
+/* A stream's fetch ended. Its DONE went long ago: all that is left is to
+ * close the pipe, once every byte is in it, or at once when the fetch
+ * failed, so that the reader sees the body end early. */
+static void finish_stream(struct fetcher *fr, struct fetch *f, CURLcode rc)
+{
+	curl_multi_remove_handle(fr->multi, f->easy);
+	curl_easy_cleanup(f->easy);
+	f->easy = NULL;
+	curl_slist_free_all(f->headers);
+	f->headers = NULL;
+	if (rc == CURLE_OK && !f->broken && f->size == f->length && f->held_len > 0) {
+		f->draining = true;
+		return;
+	}
+	release(fr, f);
+}
+
 static void finish(struct fetcher *fr, struct fetch *f, CURLcode rc)
 {
 	long http = 0;
 	enum relay_status st;
 
+	if (f->pipe >= 0) {
+		finish_stream(fr, f, rc);
+		return;
+	}
 	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &http);
 	st = status_of(rc, f, http);
 	if (f->cached && rc == CURLE_OK && http == 304) {
@@ -205,12 +293,79 @@ static void finish(struct fetcher *fr, struct fetch *f, CURLcode rc)
 	curl_multi_remove_handle(fr->multi, f->easy);
 	curl_easy_cleanup(f->easy);
 	curl_slist_free_all(f->headers);
-	close(f->body);
-	*f = (struct fetch){ .body = -1 };
-	fr->running--;
+	release(fr, f);
 }
 
 /* ---- starting a fetch ------------------------------------------------- */
+
+/*
+ * The first bytes of a 200: a stream when the monitor allows one and the
+ * length is known and allowed; the DONE goes now, with the pipe's read
+ * end. Not a stream: the memfd takes the body, as ever. A revalidation
+ * (a stale copy in the cache) is never streamed: its answer may still be
+ * the cached copy, should the origin fail.
+ */
+static void maybe_stream(struct fetch *f)
+{
+	curl_off_t length = -1;
+	int p[2];
+
+	if (!(f->flags & RELAY_FETCH_STREAM) || f->cached ||
+	    curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK ||
+	    length <= 0 || (f->max != 0 && (uint64_t)length > f->max))
+		return;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	/* Room for a few TFTP windows; the default (64 KiB) works too. */
+	(void)fcntl(p[1], F_SETPIPE_SZ, STREAM_PIPE_SIZE);
+	answer_as(f->fr, f->id, RELAY_OK, 200, "", (uint64_t)length, p[0], RELAY_CACHE_NONE,
+		  RELAY_DONE_STREAM);
+	close(p[0]);
+	close(f->body);
+	f->body = -1;
+	f->pipe = p[1];
+	f->length = (uint64_t)length;
+}
+
+/* Into the pipe what it takes; the rest is held, and the next bytes wait
+ * (CURL_WRITEFUNC_PAUSE: libcurl gives them again after the unpause). */
+static size_t stream_body(struct fetch *f, const char *data, size_t len)
+{
+	int e;
+
+	if (f->broken)
+		return 0;
+	if (f->held_len > 0) {
+		e = flush_held(f);
+		if (e == -EAGAIN) {
+			f->paused = true;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		if (e < 0)
+			return 0;
+	}
+	/* libcurl stops at Content-Length; this holds it to it anyway. */
+	if (len > f->length - f->size)
+		return 0;
+	if (len > f->held_size) {
+		uint8_t *h = realloc(f->held, len);
+
+		if (h == NULL)
+			return 0;
+		f->held = h;
+		f->held_size = len;
+	}
+	memcpy(f->held, data, len);
+	f->held_len = len;
+	f->size += len;
+	e = flush_held(f);
+	return e == 0 || e == -EAGAIN ? len : 0;
+}
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
@@ -222,6 +377,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &http);
 	if (http != 200)
 		return len;
+	if (f->pipe < 0 && f->size == 0 && len > 0)
+		maybe_stream(f);
+	if (f->pipe >= 0)
+		return stream_body(f, data, len);
 	if (f->max != 0 && f->size + len > f->max) {
 		f->too_large = true;
 		return 0; /* libcurl ends the transfer with CURLE_WRITE_ERROR */
@@ -288,7 +447,15 @@ static int set_options(struct fetcher *fr, struct fetch *f, const struct relay_f
 	rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
-	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)cfg->timeout_s);
+	if (rq->flags & RELAY_FETCH_STREAM) {
+		/* A stream goes at the TFTP client's pace, which no total
+		 * bounds: a stall of relay-timeout ends it (a paused transfer
+		 * is not measured). */
+		rc |= curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		rc |= curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)cfg->timeout_s);
+	} else {
+		rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)cfg->timeout_s);
+	}
 	rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)(cfg->timeout_s < 10 ? cfg->timeout_s : 10));
 	rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "cloister-tftpd/" PACKAGE_VERSION);
@@ -355,12 +522,12 @@ static void start(struct fetcher *fr, const struct relay_fetch *rq)
 	struct fetch *f = free_slot(fr);
 
 	*f = (struct fetch){ .used = true, .id = rq->id, .max = fr->cfg->max_size,
-			     .flags = rq->flags, .body = -1 };
+			     .flags = rq->flags, .body = -1, .pipe = -1, .fr = fr };
 	memcpy(f->url, rq->url, sizeof(f->url));
 	http_cache_init(&f->info);
 	if (from_cache(fr, f, rq)) {
 		curl_slist_free_all(f->headers);
-		*f = (struct fetch){ .body = -1 };
+		*f = (struct fetch){ .body = -1, .pipe = -1 };
 		return;
 	}
 	f->body = memfd_create("relay-body", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -372,7 +539,7 @@ static void start(struct fetcher *fr, const struct relay_fetch *rq)
 		curl_slist_free_all(f->headers);
 		if (f->body >= 0)
 			close(f->body);
-		*f = (struct fetch){ .body = -1 };
+		*f = (struct fetch){ .body = -1, .pipe = -1 };
 		return;
 	}
 	fr->running++;
@@ -427,16 +594,55 @@ static void reap_done(struct fetcher *fr)
 	}
 }
 
+/* What to wait for besides libcurl's own: the monitor's socket first,
+ * then the pipe of every stream that holds bytes back, for room. */
+static unsigned wait_set(struct fetcher *fr)
+{
+	unsigned n = 0;
+
+	fr->waits[n++] = (struct curl_waitfd){ .fd = fr->sock, .events = CURL_WAIT_POLLIN };
+	for (unsigned i = 0; i < fr->cfg->max_fetches; i++)
+		if (fr->f[i].used && fr->f[i].pipe >= 0 && fr->f[i].held_len > 0)
+			fr->waits[n++] = (struct curl_waitfd){ .fd = fr->f[i].pipe,
+							       .events = CURL_WAIT_POLLOUT };
+	return n;
+}
+
+/* Streams whose pipe has room again: write what is held, then let libcurl
+ * go on, or, when it is done, close the pipe: the body's end. */
+static void drain_streams(struct fetcher *fr)
+{
+	for (unsigned i = 0; i < fr->cfg->max_fetches; i++) {
+		struct fetch *f = &fr->f[i];
+		int e;
+
+		if (!f->used || f->pipe < 0 || (f->held_len == 0 && !f->paused))
+			continue;
+		e = f->held_len > 0 ? flush_held(f) : 0;
+		if (e == -EAGAIN)
+			continue;
+		if (f->draining) {
+			release(fr, f);
+		} else if (f->paused) {
+			/* on_body runs again, inside, and fails if broken */
+			f->paused = false;
+			curl_easy_pause(f->easy, CURLPAUSE_CONT);
+		}
+	}
+}
+
 static int serve_monitor(struct fetcher *fr)
 {
 	for (;;) {
-		struct curl_waitfd w = { .fd = fr->sock, .events = CURL_WAIT_POLLIN };
+		unsigned nw = wait_set(fr);
 		int still;
 
-		if (curl_multi_poll(fr->multi, &w, 1, 1000, NULL) != CURLM_OK)
+		if (curl_multi_poll(fr->multi, fr->waits, nw, 1000, NULL) != CURLM_OK)
 			return -EIO;
-		if ((w.revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) && !take_requests(fr))
+		if ((fr->waits[0].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) &&
+		    !take_requests(fr))
 			return 0;
+		drain_streams(fr);
 		start_queued(fr);
 		if (curl_multi_perform(fr->multi, &still) != CURLM_OK)
 			return -EIO;
@@ -502,7 +708,8 @@ static int prepare(struct fetcher *fr, const struct fetcher_config *cfg, int soc
 	fr->multi = curl_multi_init();
 	fr->f = calloc(cfg->max_fetches, sizeof(*fr->f));
 	fr->queue = calloc(QUEUE_MAX, sizeof(*fr->queue));
-	if (fr->multi == NULL || fr->f == NULL || fr->queue == NULL)
+	fr->waits = calloc(1 + (size_t)cfg->max_fetches, sizeof(*fr->waits));
+	if (fr->multi == NULL || fr->f == NULL || fr->queue == NULL || fr->waits == NULL)
 		return -ENOMEM;
 	curl_multi_setopt(fr->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cfg->max_fetches);
 	return fcntl(sock, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
@@ -527,6 +734,8 @@ static void fetcher_main(int sock, const struct fetcher_config *cfg)
 
 	if (cfg->stderr_fd >= 0 && dup2(cfg->stderr_fd, STDERR_FILENO) < 0)
 		_exit(1);
+	/* A stream's reader that went away is EPIPE on the write, not death. */
+	signal(SIGPIPE, SIG_IGN);
 	if ((r = fetcher_close_fds(sock)) < 0)
 		start_failed(sock, "cannot close descriptors", r);
 	if ((r = prepare(&fr, cfg, sock)) < 0)

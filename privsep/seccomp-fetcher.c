@@ -39,17 +39,17 @@ static const int fetcher_allow[] = {
 	SCMP_SYS(getpeername),
 	SCMP_SYS(shutdown),
 	SCMP_SYS(socketpair),   /* the resolver thread's and multi's wake-up */
-	SCMP_SYS(pipe2),
+	SCMP_SYS(pipe2),        /* the same; and a streamed body's pipe (fetcher.c) */
 	SCMP_SYS(poll),         /* curl_multi_poll */
 	SCMP_SYS(ppoll),
 	/* the bodies */
 	SCMP_SYS(memfd_create), /* one per fetch */
-	SCMP_SYS(write),        /* into it; stderr */
+	SCMP_SYS(write),        /* into it, or into a stream's pipe; stderr */
 	SCMP_SYS(writev),
 	SCMP_SYS(read),         /* sockets, /etc files */
 	SCMP_SYS(readv),
 	SCMP_SYS(close),
-	SCMP_SYS(fcntl),        /* O_NONBLOCK, F_ADD_SEALS */
+	SCMP_SYS(fcntl),        /* O_NONBLOCK, F_ADD_SEALS, F_SETPIPE_SZ */
 	/* the cache directory (fetcher-cache.c), Landlock's only writable place */
 	SCMP_SYS(getdents64),   /* eviction: its entries */
 	SCMP_SYS(renameat),     /* an entry committed */
