@@ -135,8 +135,9 @@ static bool same_peer(const struct request_addr *x, const struct request_addr *y
 
 static uint32_t find_pending(const struct relay *r, const char *url, unsigned flags)
 {
-	/* Each client's answer may differ; nocache is never shared. */
-	if (flags & (RELAY_FETCH_CLIENT_HEADERS | RELAY_URL_NOCACHE))
+	/* Each client's answer may differ; nocache is never shared, nor is
+	 * what may be a stream: a pipe has one reader. */
+	if (flags & (RELAY_FETCH_CLIENT_HEADERS | RELAY_URL_NOCACHE | RELAY_FETCH_STREAM))
 		return RELAY_NONE;
 	for (size_t i = 0; i < r->n; i++)
 		if (r->p[i].used && r->p[i].flags == flags && strcmp(r->p[i].url, url) == 0)
@@ -233,8 +234,10 @@ int relay_submit(struct relay *r, const char *url, unsigned flags, const char *f
 
 /* ---- answers ------------------------------------------------------------- */
 
-/* The fetcher says it is a sealed file of done.size bytes: so it must be. */
-static int check_body(int fd, const struct relay_done *d)
+/* The fetcher says it is a sealed file of done.size bytes: so it must be.
+ * Or a pipe, and only where the monitor allowed one (asked): the child
+ * reads it, exactly done.size bytes (file-io.c), and nobody else. */
+static int check_body(int fd, const struct relay_done *d, unsigned asked)
 {
 	bool from_cache = d->cache == RELAY_CACHE_HIT || d->cache == RELAY_CACHE_REVALIDATED ||
 			  d->cache == RELAY_CACHE_STALE;
@@ -243,6 +246,11 @@ static int check_body(int fd, const struct relay_done *d)
 
 	if (fstat(fd, &st) < 0 || fl < 0)
 		return -errno;
+	if (d->flags & RELAY_DONE_STREAM)
+		return (asked & RELAY_FETCH_STREAM) && S_ISFIFO(st.st_mode) &&
+				       (fl & O_ACCMODE) == O_RDONLY
+			       ? 0
+			       : -EPROTO;
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != d->size)
 		return -EPROTO;
 	/* A cache file cannot be sealed: it is the fetcher's, opened read-only. */
@@ -275,7 +283,7 @@ int relay_take(struct relay *r, struct relay_answer *ret, uint32_t *ret_fetch)
 		return e;
 	/* Only answers, and only to what was asked. */
 	pi = m.type == RELAY_MSG_DONE ? pending_by_id(r, m.done.id) : RELAY_NONE;
-	if (pi == RELAY_NONE || (fd >= 0 && check_body(fd, &m.done) < 0)) {
+	if (pi == RELAY_NONE || (fd >= 0 && check_body(fd, &m.done, r->p[pi].flags) < 0)) {
 		if (fd >= 0)
 			close(fd);
 		return -EPROTO;

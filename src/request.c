@@ -272,7 +272,12 @@ static int open_download(const struct settings *s, const struct request_site *si
 {
 	struct stat st;
 
-	/* Relayed: the body relay.c checked, in place of a file. */
+	/* Relayed: the body relay.c checked, in place of a file; a stream's
+	 * size is what the fetcher announced, the child holds it to it. */
+	if (r->fd >= 0 && r->stream) {
+		*ret_size = r->stream_size;
+		return 0;
+	}
 	if (r->fd >= 0) {
 		if (fstat(r->fd, &st) < 0) {
 			int e = -errno;
@@ -314,6 +319,15 @@ int request_open(const struct settings *s, const struct request_site *site,
 							 : "Option negotiation failed");
 	}
 	fill_job(s, r, size);
+	/* Its options were refused after all: no OACK, and DATA 1 would be
+	 * the monitor's to read, which it never does from a pipe. */
+	if (r->stream && r->job.oack_len == 0) {
+		request_release(r);
+		return set_refusal(ret_refusal, TFTP_ERR_UNDEF,
+				   "Relay: a streamed file needs the tsize or blksize option");
+	}
+	if (r->stream)
+		r->job.flags |= PSEP_JOB_STREAM;
 	return 0;
 }
 

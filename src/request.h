@@ -44,6 +44,8 @@ struct request {
 	const char *alias_once;         /* an [alias-once] entry's key (in the policy), or NULL */
 	const char *relay_url;          /* relayed: fd is the body fetched from here */
 	const char *relay_cache;        /* ..and came from the cache so (static), or NULL */
+	bool stream;                    /* relayed: fd is a pipe of stream_size bytes */
+	uint64_t stream_size;
 };
 
 /*

@@ -644,6 +644,11 @@ static bool relay_request(struct serve *sv, size_t li, const struct request_addr
 	}
 	if (sv->s->relay_client_headers)
 		flags |= RELAY_FETCH_CLIENT_HEADERS;
+	/* Identity encoding: the body may come as it arrives, its length
+	 * announced. Only a request with options can take one: the monitor
+	 * answers it with an OACK, and never reads the pipe for a DATA 1. */
+	if ((flags & RELAY_URL_NOCOMPRESS) && r->req.n_options > 0 && !r->limits.refuse_all)
+		flags |= RELAY_FETCH_STREAM;
 	e = relay_submit(&sv->relay, url, flags, r->file, li, a, buf, len);
 	if (e < 0 && e != -EALREADY) /* EALREADY: resent while it waits */
 		refuse(sv, li, a, "RRQ", r->file, TFTP_ERR_UNDEF, METRICS_R_BUSY,
@@ -730,6 +735,11 @@ void serve_relayed(struct serve *sv, const struct relay_waiter *w, const struct 
 	}
 	r.relay_url = ans->url;
 	r.relay_cache = relay_cache_name(ans->done.cache);
+	if (ans->done.flags & RELAY_DONE_STREAM) {
+		r.stream = true;
+		r.stream_size = ans->done.size;
+		r.relay_cache = "stream";
+	}
 	accept_request(sv, w->listener, &w->addr, &peer, &r);
 }
 

@@ -11,20 +11,25 @@
 # concurrent requests of one URL share one fetch (counted in nginx's
 # access log); the relay is off unless configured; and the fetcher is
 # jailed, as /proc tells. Every download is compared byte for byte.
+# A 256 MiB http+nocompress file is streamed: the transfer starts before
+# nginx (rate-limited) has sent it all, tsize is its Content-Length, and an
+# origin that closes mid-body gives the client an error, not a short file.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
 require_root
 require_built
 require_cmd nginx openssl tftp curl python3 cmp timeout
+TFTPC=$top_builddir/tftpc
 
-plan 71
+plan 85
 
 OUT=$TMPBASE/out
 WWW=$TMPBASE/www
 NG=$TMPBASE/nginx
-mkdir "$OUT" "$WWW" "$WWW/d" "$WWW/d/sub" "$WWW/fb" "$WWW/slow" "$WWW/exp" "$WWW/ns" "$NG"
-chmod 755 "$WWW" "$WWW/d" "$WWW/d/sub" "$WWW/fb" "$WWW/slow" "$WWW/exp" "$WWW/ns"
+mkdir "$OUT" "$WWW" "$WWW/d" "$WWW/d/sub" "$WWW/fb" "$WWW/slow" "$WWW/exp" "$WWW/ns" "$NG" \
+	"$WWW/stream"
+chmod 755 "$WWW" "$WWW/d" "$WWW/d/sub" "$WWW/fb" "$WWW/slow" "$WWW/exp" "$WWW/ns" "$WWW/stream"
 make_file "$WWW/exp/a" 100000
 for f in b c d; do
 	make_file "$WWW/exp/$f" 150000
@@ -39,6 +44,8 @@ make_file "$WWW/slow/img" 600000
 # Compressible, so that gzip really is used on the way.
 seq 1 40000 >"$WWW/text.cfg" && chmod 644 "$WWW/text.cfg"
 make_file "$WWW/nc.bin" 9000
+BIG=$((256 << 20))
+make_file "$WWW/stream/huge" "$BIG"
 
 # tcp_port: a TCP port free on 127.0.0.1.
 tcp_port() {
@@ -51,6 +58,7 @@ tcp_port() {
 HTTP_PORT=$(tcp_port) || bail "no TCP port"
 TLS_PORT=$(tcp_port) || bail "no TCP port"
 MUTE_PORT=$(tcp_port) || bail "no TCP port"
+CUT_PORT=$(tcp_port) || bail "no TCP port"
 CA=$TMPBASE/ca
 mkdir "$CA"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CA/ca.key" -out "$CA/ca.pem" -days 2 \
@@ -92,6 +100,7 @@ http {
 		root $WWW;
 		location = /err500 { return 500; }
 		location /slow/ { limit_rate 300k; }
+		location /stream/ { limit_rate 32m; }
 		location /exp/ { expires 2s; }
 		location /ns/ { add_header Cache-Control no-store; }
 	}
@@ -110,6 +119,18 @@ held = []
 while True:
     c, _ = s.accept(); held.append(c)
 ' "$MUTE_PORT" "$TMPBASE" &
+_started_pids+=("$!")
+# An origin that announces 4000000 bytes, sends 1000000 and closes.
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.recv(65536)
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4000000\r\nConnection: close\r\n\r\n" +
+              b"x" * 1000000)
+    c.close()
+' "$CUT_PORT" &
 _started_pids+=("$!")
 
 H=http://127.0.0.1:$HTTP_PORT
@@ -137,6 +158,8 @@ ln -s "$H/big.bin" "$ROOT/big.bin"
 ln -s "$H/slow/img" "$ROOT/slow"
 ln -s "http+bogus://127.0.0.1:$HTTP_PORT/k" "$ROOT/bogus"
 ln -s "$H/k" "$ROOT/kdir"
+ln -s "http+nocompress://127.0.0.1:$HTTP_PORT/stream/huge" "$ROOT/huge"
+ln -s "http+nocompress://127.0.0.1:$CUT_PORT/cut" "$ROOT/cut"
 make_file "$ROOT/local.bin" 4000
 
 PORT=
@@ -278,10 +301,57 @@ like "$(cat "$OUT/k-fb.log")" "Error code 1" "fallback alone does not follow URL
 stop_tftpd
 
 # ---------------------------------------------------------------------------
-# The cache: HTTP's rules, revalidation, eviction, stale-if-error.
+# Streaming: http+nocompress, a Content-Length, options (an OACK).
 
 CACHE=$TMPBASE/cache
 mkdir "$CACHE"
+daemon --relay --relay-max-size=1G --relay-timeout=10 --relay-cache-dir="$CACHE" "$ROOT"
+before=$(gets /stream/huge)
+t0=$(date +%s%N)
+timeout 120 "$TFTPC" -q -b 1428 get "tftp://127.0.0.1:$PORT/huge" "$OUT/huge" \
+	>"$OUT/huge.log" 2>&1 &
+client=$!
+# nginx logs a request once it has sent all of it: 256 MiB at 32 MB/s
+# take 8 s. The transfer is handed to its child (its "start" line) after
+# the client acknowledged the OACK; by then the body is far from complete.
+check "a stream: the transfer starts while the origin is still sending" \
+	wait_log 6 'transfer [0-9]+ start RRQ .*file="huge"'
+is "$(gets /stream/huge)" "$before" "..nginx has not finished sending it yet"
+started_ms=$((($(date +%s%N) - t0) / 1000000))
+wait "$client"
+rc=$?
+done_ms=$((($(date +%s%N) - t0) / 1000000))
+is "$rc" 0 "..tftpc downloads all of it"
+same_bytes "$WWW/stream/huge" "$OUT/huge" "..256 MiB, byte for byte" "$OUT/huge.log"
+diag "started after ${started_ms} ms, done after ${done_ms} ms"
+check "..its log line says cache=stream" \
+	wait_log 5 'file="huge" .*result=ok .*bytes=268435456 .*cache=stream'
+is "$(find "$CACHE" -type f | wc -l)" 0 "..and a stream is not stored in the cache"
+out=$("$RAWCLIENT" -t 5000 127.0.0.1 "$PORT" rrq huge octet tsize 0 blksize 1428 2>&1)
+like "$out" "^OACK tsize=$BIG blksize=1428" "..tsize is the Content-Length ($BIG)"
+
+# The origin closes after 1000000 of 4000000 bytes.
+timeout 60 "$TFTPC" -q get "tftp://127.0.0.1:$PORT/cut" "$OUT/cut" >"$OUT/cut.log" 2>&1
+rc=$?
+check "a stream cut short by the origin: tftpc fails (status $rc)" test "$rc" -ne 0
+like "$(cat "$OUT/cut.log")" "[Ee]rror" "..with the server's TFTP error"
+check "..and leaves no file" test ! -e "$OUT/cut"
+curl -s --max-time 30 -o "$OUT/curl-cut" "tftp://127.0.0.1:$PORT/cut"
+rc=$?
+check "..curl's TFTP client fails too (status $rc)" test "$rc" -ne 0
+check "..what it kept is no complete file" \
+	test "$(stat -c %s "$OUT/curl-cut" 2>/dev/null || echo 0)" -lt 4000000
+check "..the transfers are logged as read errors" \
+	wait_log 5 'file="cut" .*result=io-error'
+get local.bin "$OUT/local4"
+same_bytes "$ROOT/local.bin" "$OUT/local4" "..the daemon serves on"
+stop_tftpd
+rm -f "$OUT/huge"
+
+# ---------------------------------------------------------------------------
+# The cache: HTTP's rules, revalidation, eviction, stale-if-error.
+
+rm -rf "$CACHE" && mkdir "$CACHE"
 ln -s "$H/exp/" "$ROOT/exp"
 ln -s "$H/ns/" "$ROOT/ns"
 daemon --relay --relay-cache-dir="$CACHE" --relay-cache-size=400K "$ROOT"
