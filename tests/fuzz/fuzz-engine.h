@@ -6,15 +6,22 @@
  * at a time, what the client does when the engine waits for it (a packet,
  * or silence until the timer runs out). Once the script is used up the
  * client is silent for good, and the engine must end on its own.
+ *
+ * A download may read its file as the child reads a relayed stream: a
+ * pipe through the child's own reader (file-io.c), which takes only the
+ * next offset; the harness aborts when the engine asks for any other.
  */
 #ifndef CLOISTER_FUZZ_ENGINE_H
 #define CLOISTER_FUZZ_ENGINE_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "file-io.h"
 #include "fuzz-check.h"
 #include "tftp-packet.h"
 #include "transfer.h"
@@ -117,6 +124,32 @@ static inline size_t request_again(uint8_t *buf, uint16_t opcode)
 	buf[1] = (uint8_t)opcode;
 	memcpy(buf + 2, rest, sizeof(rest));
 	return 2 + sizeof(rest);
+}
+
+/*
+ * A stream of `announced` bytes that carries the first len of file, as a
+ * fetcher would (fewer: the origin closed early). It all fits the pipe,
+ * whose writer is closed at once: reads never block.
+ */
+static inline void stream_open(struct file_stream *st, const uint8_t *file, size_t len,
+			       uint64_t announced)
+{
+	int p[2];
+
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	CHECK(fcntl(p[1], F_SETPIPE_SZ, 1 << 16) >= (int)len);
+	CHECK(file_write_full(p[1], file, len) == 0);
+	close(p[1]);
+	*st = (struct file_stream){ .fd = p[0], .size = announced };
+}
+
+/* What the child's io does for a stream, and the rule the engine keeps
+ * for it: each byte once, in order. */
+static inline ssize_t stream_readv(struct file_stream *st, const struct iovec *iov, int iovcnt,
+				   uint64_t off)
+{
+	CHECK(off == st->done);
+	return file_stream_readv(st, iov, iovcnt, off);
 }
 
 /* The engine must end by its deadline, with room for the slow resends of

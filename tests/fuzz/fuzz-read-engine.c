@@ -16,7 +16,10 @@
  * - sends are bounded by what the client did: at most a window and a few
  *   more per event;
  * - the engine ends, by its deadline, and reports once; a transfer
- *   reported ok had its last block acknowledged.
+ *   reported ok had its last block acknowledged;
+ * - read as a stream (a relayed body in a pipe), the engine asks only for
+ *   the next offset (fuzz-engine.h aborts otherwise), and a stream cut
+ *   short is never reported ok.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -49,6 +52,9 @@ struct client {
 	uint8_t pending[1100];  /* what the client sends next */
 	size_t pending_len;
 	bool queued;            /* pending waits already (the monitor's case) */
+	bool stream;            /* the file comes through a pipe, in order */
+	bool cut;               /* ..and ends before the size announced */
+	struct file_stream st;
 };
 
 static uint64_t wire_to_index(const struct client *c, uint16_t block)
@@ -237,6 +243,16 @@ static ssize_t io_readv(void *ctx, const struct iovec *iov, int iovcnt, uint64_t
 	return (ssize_t)done;
 }
 
+static ssize_t io_stream_readv(void *ctx, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	struct client *c = ctx;
+	ssize_t n = stream_readv(&c->st, iov, iovcnt, off);
+
+	/* A whole stream read in order never fails. */
+	CHECK(n >= 0 || c->cut);
+	return n;
+}
+
 static int io_write(void *ctx, const uint8_t *buf, size_t len, uint64_t off)
 {
 	(void)ctx, (void)buf, (void)len, (void)off;
@@ -283,6 +299,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.file_len = script_pick(&c.s, 0, FILE_MAX);
 	for (size_t i = 0; i < c.file_len; i++)
 		c.file[i] = (uint8_t)(i * 31 + (i >> 8));
+	/* A byte past the old inputs' end: they keep reading a file. */
+	switch (script_byte(&c.s) % 4) {
+	case 1:
+		c.stream = true;
+		stream_open(&c.st, c.file, c.file_len, c.file_len);
+		break;
+	case 2:
+		/* announced one byte more (or more) than it carries */
+		c.stream = c.cut = true;
+		stream_open(&c.st, c.file, c.file_len, c.file_len + script_pick(&c.s, 1, 3000));
+		break;
+	default:
+		break;
+	}
+	if (c.stream)
+		io.readv = io_stream_readv;
 	/* tftpc: the server answered its request (OACK or ACK 0) before
 	 * the engine starts. */
 	if (job.flags & TRANSFER_JOB_CLIENT)
@@ -305,6 +337,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(buf);
 	CHECK(transfer_run(&job, &io, buf, bufsize, &res) == 0);
 	free(buf);
+	if (c.stream)
+		close(c.st.fd);
+	/* Fewer bytes than promised: an error, never a short file. */
+	if (c.cut)
+		CHECK(res.status != PSEP_OK);
 	CHECK(c.reports == 1);
 	CHECK(memcmp(&c.report, &res, sizeof(res)) == 0);
 	CHECK(res.status <= PSEP_STATUS_MAX);
