@@ -145,6 +145,14 @@ static uint32_t find_pending(const struct relay *r, const char *url, unsigned fl
 	return RELAY_NONE;
 }
 
+static bool url_in_flight(const struct relay *r, const char *url)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->p[i].used && strcmp(r->p[i].url, url) == 0)
+			return true;
+	return false;
+}
+
 static uint32_t free_index(bool (*used)(const struct relay *, size_t), const struct relay *r)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -209,6 +217,10 @@ int relay_submit(struct relay *r, const char *url, unsigned flags, const char *f
 	if (r->w[wi].pkt == NULL)
 		return -ENOMEM;
 	memcpy(r->w[wi].pkt, pkt, len);
+	/* A storm on one URL: the first request may stream, those that come
+	 * while it runs share one whole fetch, so the origin sees two at most. */
+	if ((flags & RELAY_FETCH_STREAM) && url_in_flight(r, url))
+		flags &= ~(unsigned)RELAY_FETCH_STREAM;
 	pi = find_pending(r, url, flags);
 	if (pi == RELAY_NONE) {
 		/* Every fetch has a waiter, so a free waiter means a free fetch. */

@@ -22,7 +22,7 @@ require_built
 require_cmd nginx openssl tftp curl python3 cmp timeout
 TFTPC=$top_builddir/tftpc
 
-plan 85
+plan 87
 
 OUT=$TMPBASE/out
 WWW=$TMPBASE/www
@@ -41,6 +41,7 @@ make_file "$WWW/d/sub/b.bin" 1500
 make_file "$WWW/fb/missing.bin" 5000
 make_file "$WWW/big.bin" 1200000
 make_file "$WWW/slow/img" 600000
+make_file "$WWW/slow/img2" 600000
 # Compressible, so that gzip really is used on the way.
 seq 1 40000 >"$WWW/text.cfg" && chmod 644 "$WWW/text.cfg"
 make_file "$WWW/nc.bin" 9000
@@ -160,6 +161,7 @@ ln -s "http+bogus://127.0.0.1:$HTTP_PORT/k" "$ROOT/bogus"
 ln -s "$H/k" "$ROOT/kdir"
 ln -s "http+nocompress://127.0.0.1:$HTTP_PORT/stream/huge" "$ROOT/huge"
 ln -s "http+nocompress://127.0.0.1:$CUT_PORT/cut" "$ROOT/cut"
+ln -s "http+nocompress://127.0.0.1:$HTTP_PORT/slow/img2" "$ROOT/slow-stream"
 make_file "$ROOT/local.bin" 4000
 
 PORT=
@@ -343,6 +345,24 @@ check "..what it kept is no complete file" \
 	test "$(stat -c %s "$OUT/curl-cut" 2>/dev/null || echo 0)" -lt 4000000
 check "..the transfers are logged as read errors" \
 	wait_log 5 'file="cut" .*result=io-error'
+
+# A storm on a link that may stream: 20 clients with options at once, over
+# a URL that takes ~2 s. The first streams; the others share one fetch.
+before=$(gets /slow/img2)
+clients=()
+for i in $(seq 1 20); do
+	timeout 90 "$TFTPC" -q get "tftp://127.0.0.1:$PORT/slow-stream" "$OUT/storm.$i" \
+		>"$OUT/storm.$i.log" 2>&1 &
+	clients+=("$!")
+done
+wait "${clients[@]}"
+ok=0
+for i in $(seq 1 20); do
+	cmp -s "$WWW/slow/img2" "$OUT/storm.$i" && ok=$((ok + 1))
+done
+is "$ok" 20 "20 concurrent requests of a streamable URL: all 20 files byte for byte"
+fetches=$(($(gets /slow/img2) - before))
+check "..from two origin fetches at most, not one each ($fetches)" test "$fetches" -le 2
 get local.bin "$OUT/local4"
 same_bytes "$ROOT/local.bin" "$OUT/local4" "..the daemon serves on"
 stop_tftpd
