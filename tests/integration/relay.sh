@@ -142,6 +142,23 @@ gets() {
 	grep -c "^GET $1 " "$NG/access.log" 2>/dev/null
 }
 
+# storm N WANT PREFIX CMD...: N clients at once, each CMD given its own
+# output file PREFIX.i as its last argument; prints how many of them hold
+# WANT byte for byte.
+storm() {
+	local n=$1 want=$2 prefix=$3 i ok=0 pids=()
+	shift 3
+	for i in $(seq 1 "$n"); do
+		timeout 90 "$@" "$prefix.$i" >"$prefix.$i.log" 2>&1 &
+		pids+=("$!")
+	done
+	wait "${pids[@]}"
+	for i in $(seq 1 "$n"); do
+		cmp -s "$want" "$prefix.$i" && ok=$((ok + 1))
+	done
+	echo "$ok"
+}
+
 # ---------------------------------------------------------------------------
 # The served root: links to URLs, and one local file.
 
@@ -248,16 +265,7 @@ same_bytes "$ROOT/local.bin" "$OUT/local2" "the daemon serves on after every err
 
 # One fetch for many: 50 clients at once ask for a URL that takes ~2 s.
 before=$(gets /slow/img)
-clients=()
-for i in $(seq 1 50); do
-	timeout 90 tftp -m binary 127.0.0.1 "$PORT" -c get slow "$OUT/slow.$i" >"$OUT/slow.$i.log" 2>&1 &
-	clients+=("$!")
-done
-wait "${clients[@]}"
-ok=0
-for i in $(seq 1 50); do
-	cmp -s "$WWW/slow/img" "$OUT/slow.$i" && ok=$((ok + 1))
-done
+ok=$(storm 50 "$WWW/slow/img" "$OUT/slow" tftp -m binary 127.0.0.1 "$PORT" -c get slow)
 is "$ok" 50 "50 concurrent requests of one URL: all 50 files byte for byte"
 is "$(($(gets /slow/img) - before))" 1 "..from one origin fetch (nginx's access log)"
 
@@ -349,17 +357,7 @@ check "..the transfers are logged as read errors" \
 # A storm on a link that may stream: 20 clients with options at once, over
 # a URL that takes ~2 s. The first streams; the others share one fetch.
 before=$(gets /slow/img2)
-clients=()
-for i in $(seq 1 20); do
-	timeout 90 "$TFTPC" -q get "tftp://127.0.0.1:$PORT/slow-stream" "$OUT/storm.$i" \
-		>"$OUT/storm.$i.log" 2>&1 &
-	clients+=("$!")
-done
-wait "${clients[@]}"
-ok=0
-for i in $(seq 1 20); do
-	cmp -s "$WWW/slow/img2" "$OUT/storm.$i" && ok=$((ok + 1))
-done
+ok=$(storm 20 "$WWW/slow/img2" "$OUT/storm" "$TFTPC" -q get "tftp://127.0.0.1:$PORT/slow-stream")
 is "$ok" 20 "20 concurrent requests of a streamable URL: all 20 files byte for byte"
 fetches=$(($(gets /slow/img2) - before))
 check "..from two origin fetches at most, not one each ($fetches)" test "$fetches" -le 2
