@@ -22,7 +22,7 @@ require_built
 require_cmd nginx openssl tftp curl python3 cmp timeout
 TFTPC=$top_builddir/tftpc
 
-plan 87
+plan 90
 
 OUT=$TMPBASE/out
 WWW=$TMPBASE/www
@@ -316,6 +316,12 @@ stop_tftpd
 CACHE=$TMPBASE/cache
 mkdir "$CACHE"
 daemon --relay --relay-max-size=1G --relay-timeout=10 --relay-cache-dir="$CACHE" "$ROOT"
+# Without relay-ca-file our CA is not trusted: a TLS failure, said so.
+get tls "$OUT/tls-untrusted"
+like "$(cat "$OUT/tls-untrusted.log")" "Error code 0: Relay: " \
+	"https with a certificate the system does not trust: TFTP error 0"
+check "..no file" test ! -s "$OUT/tls-untrusted"
+check "..logged with the URL" wait_log 5 "relay: $S/k: "
 before=$(gets /stream/huge)
 t0=$(date +%s%N)
 timeout 120 "$TFTPC" -q -b 1428 get "tftp://127.0.0.1:$PORT/huge" "$OUT/huge" \
