@@ -267,4 +267,9 @@ bench: tftpd tftpc tests/rawclient $(BENCH_TOOLS)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	BENCH_COMMAND='make bench' $(SHELL) $(top_srcdir)/tests/bench/bench.sh
 .PHONY: bench
-EXTRA_DIST += tests/bench/bench.sh tests/bench/report.sh
+# make bench-relay: one 256 MiB file from the root, relayed streamed, relayed
+# whole, in one run (tests/bench/relay.sh; needs nginx).
+bench-relay: tftpd tftpc
+	top_builddir='$(abs_top_builddir)' $(SHELL) $(top_srcdir)/tests/bench/relay.sh
+.PHONY: bench-relay
+EXTRA_DIST += tests/bench/bench.sh tests/bench/report.sh tests/bench/relay.sh
