@@ -446,6 +446,16 @@ static int report_recv_error(ssize_t r)
 	return RC_FAIL;
 }
 
+/* The file a download is written to, or -1 (said on stderr). */
+static int create_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+	return fd;
+}
+
 /* Did build_request's request fit? Says so on stderr when not. */
 static bool request_fits(ssize_t len)
 {
@@ -797,11 +807,9 @@ static int cmd_get(struct client *c, int argc, char **argv)
 	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_RRQ, argv[0], mode, opts, n_opts);
 	if (!request_fits(rlen))
 		return RC_USAGE;
-	int out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
+	int out = create_output(argv[1]);
+	if (out < 0)
 		return RC_FAIL;
-	}
 	session_init(&s);
 	grow_rcvbuf(c);
 	if (send_request(c, req, (size_t)rlen) < 0)
@@ -1161,11 +1169,9 @@ static int cmd_window(struct client *c, int argc, char **argv)
 	ssize_t rlen = build_request(req, sizeof(req), TFTP_OP_RRQ, argv[0], "octet", opts, n_opts);
 	if (!request_fits(rlen))
 		return RC_USAGE;
-	int out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
+	int out = create_output(argv[1]);
+	if (out < 0)
 		return RC_FAIL;
-	}
 	session_init(&s);
 	k.window = 1;
 	grow_rcvbuf(c);
